@@ -1,0 +1,50 @@
+# litestar-storages developer commands. Everything installs into .venv; nothing global is assumed.
+#   make demo        install and run examples/quickstart.py on the local filesystem
+#   make test        install everything, run checks and every suite (starts/stops the emulators)
+#   make test-unit   fast offline subset: unit + signing + memory/filesystem conformance
+#   make check       ruff, ruff format --check, mypy --strict
+#   make bench       side-by-side benchmarks against peers (own venv: .venv-bench)
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+PYTEST := $(PY) -m pytest
+
+.PHONY: demo test test-unit test-conformance check lint format bench docs clean emulators-up emulators-down install
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=25.1"
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[all]" --group dev
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/quickstart.py
+
+check: $(STAMP)
+	$(PY) -m ruff check src tests conformance bench examples
+	$(PY) -m ruff format --check src tests conformance bench examples
+	$(PY) -m mypy
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix src tests conformance bench examples
+	$(PY) -m ruff format src tests conformance bench examples
+
+test-unit: $(STAMP)
+	$(PYTEST) tests conformance -q -p no:cacheprovider
+
+test: $(STAMP)
+	$(MAKE) check
+	$(PYTEST) tests conformance -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .venv-bench .mypy_cache .ruff_cache .pytest_cache build dist

@@ -1,0 +1,166 @@
+"""Turning whatever a caller passes to ``put`` into bounded chunks, written once for all backends.
+
+Accepted: ``bytes``, ``bytearray``, ``memoryview``, async iterables of bytes (generators,
+``ByteStream`` from another storage), sync iterables of bytes, and file-like objects with a sync
+or async ``read(n)`` (an ``open()``ed file, ``io.BytesIO``, an upload's ``file``). Anything else
+is a ``TypeError`` before any I/O. Blocking reads of real files run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+import anyio.lowlevel
+import anyio.to_thread
+
+__all__ = [
+    "CHUNK_SIZE",
+    "PutData",
+    "aiter_chunks",
+    "aiter_parts",
+    "check_data",
+    "data_length",
+    "is_bytes_like",
+]
+
+CHUNK_SIZE = 1024 * 1024
+"""Largest chunk handed on from a source (the filestore seed's default chunk size)."""
+
+
+@runtime_checkable
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> Any: ...
+
+
+PutData: TypeAlias = (
+    "bytes | bytearray | memoryview | AsyncIterable[bytes] | Iterable[bytes] | _Readable"
+)
+"""Everything ``put`` accepts as ``data``."""
+
+
+def is_bytes_like(data: object) -> bool:
+    """Whether ``data`` is an in-memory buffer (bytes, bytearray or memoryview)."""
+    return isinstance(data, (bytes, bytearray, memoryview))
+
+
+def check_data(data: object) -> None:
+    """Raise ``TypeError`` unless ``data`` is something ``put`` accepts."""
+    if is_bytes_like(data):
+        return
+    if isinstance(data, str):
+        raise TypeError("put() takes bytes, not str: encode the text first, e.g. text.encode()")
+    if hasattr(data, "read") and callable(data.read):
+        return
+    if isinstance(data, (AsyncIterable, Iterable)):
+        return
+    raise TypeError(
+        "put() data must be bytes, bytearray, memoryview, an (async) iterator of bytes or a "
+        f"file-like object with read(), not {type(data).__name__}"
+    )
+
+
+def data_length(data: object) -> int | None:
+    """The number of bytes ``data`` will yield, when it can be known without reading it."""
+    if isinstance(data, memoryview):
+        return data.nbytes
+    if isinstance(data, (bytes, bytearray)):
+        return len(data)
+    if isinstance(data, io.BytesIO):
+        return len(data.getbuffer()) - data.tell()
+    seekable = getattr(data, "seekable", None)
+    if callable(seekable) and not inspect.iscoroutinefunction(seekable):
+        try:
+            if seekable():
+                here = data.tell()  # type: ignore[attr-defined]
+                end = data.seek(0, io.SEEK_END)  # type: ignore[attr-defined]
+                data.seek(here)  # type: ignore[attr-defined]
+                return int(end) - int(here)
+        except (OSError, ValueError, AttributeError):
+            return None
+    return None
+
+
+def _as_bytes(chunk: object) -> bytes:
+    if isinstance(chunk, bytes):
+        return chunk
+    if isinstance(chunk, (bytearray, memoryview)):
+        return bytes(chunk)
+    raise TypeError(f"data yielded {type(chunk).__name__}, expected bytes")
+
+
+async def aiter_chunks(data: PutData, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    """Yield ``data`` as non-empty chunks of at most ``chunk_size`` bytes."""
+    check_data(data)
+    if is_bytes_like(data):
+        view = memoryview(data)  # type: ignore[arg-type]
+        for start in range(0, view.nbytes, chunk_size):
+            yield bytes(view[start : start + chunk_size])
+        return
+    if isinstance(data, _Readable) or hasattr(data, "read"):
+        async for chunk in _read_file(data, chunk_size):
+            yield chunk
+        return
+    if isinstance(data, AsyncIterable):
+        async for item in data:
+            for piece in _split(_as_bytes(item), chunk_size):
+                yield piece
+        return
+    for item in data:
+        for piece in _split(_as_bytes(item), chunk_size):
+            yield piece
+        # A sync generator may be computing for a while: let other tasks run between chunks.
+        await anyio.lowlevel.checkpoint()
+
+
+def _split(chunk: bytes, chunk_size: int) -> Iterable[bytes]:
+    if len(chunk) <= chunk_size:
+        if chunk:
+            yield chunk
+        return
+    for start in range(0, len(chunk), chunk_size):
+        yield chunk[start : start + chunk_size]
+
+
+async def _read_file(file: Any, chunk_size: int) -> AsyncIterator[bytes]:
+    read = file.read
+    if inspect.iscoroutinefunction(read):
+        while chunk := await read(chunk_size):
+            for piece in _split(_as_bytes(chunk), chunk_size):
+                yield piece
+        return
+    # In-memory buffers never block; anything else (a disk file, a spooled upload) may.
+    blocking = not isinstance(file, io.BytesIO)
+    while True:
+        if blocking:
+            chunk = await anyio.to_thread.run_sync(read, chunk_size)
+        else:
+            chunk = read(chunk_size)
+            await anyio.lowlevel.checkpoint()
+        if inspect.isawaitable(chunk):  # read() returning an awaitable without being async def
+            chunk = await chunk
+        if not chunk:
+            return
+        for piece in _split(_as_bytes(chunk), chunk_size):
+            yield piece
+
+
+async def aiter_parts(chunks: AsyncIterator[bytes], part_size: int) -> AsyncIterator[bytes]:
+    """Regroup chunks into parts of exactly ``part_size`` bytes (the last may be shorter).
+
+    Memory stays bounded by one part plus one chunk. Yields nothing for empty input.
+    """
+    if part_size <= 0:
+        raise ValueError("part_size must be positive")
+    buffer = bytearray()
+    async for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= part_size:
+            part = bytes(buffer[:part_size])
+            del buffer[:part_size]
+            yield part
+    if buffer:
+        yield bytes(buffer)
+

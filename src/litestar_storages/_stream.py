@@ -1,0 +1,93 @@
+"""``ByteStream``: what ``get()`` returns.
+
+An async generator alone is not enough for downloads: a generator abandoned after ``break`` is
+finalised "sometime later, somewhere else" (trio's notes on async generators), holding its HTTP
+connection or file handle until then. ``ByteStream`` wraps the backend's generator and closes it
+deterministically: on exhaustion, on error, on ``aclose()`` and on leaving ``async with``, with
+the close shielded from cancellation so a cancelled reader still releases its connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from types import TracebackType
+
+import anyio
+
+from litestar_storages.progress import ProgressReporter
+
+__all__ = ["ByteStream"]
+
+
+class ByteStream(AsyncIterator[bytes]):
+    """A stream of an object's bytes: async iterator, async context manager, ``aclose()``.
+
+    Nothing is requested until the first chunk is awaited, so ``storage.get(key)`` itself never
+    does I/O and never raises for a missing key: the first ``__anext__`` does.
+
+    Example:
+        >>> async with storage.get("video.mp4") as stream:
+        ...     async for chunk in stream:
+        ...         if done(chunk):
+        ...             break  # the connection is released here, not at garbage collection
+    """
+
+    __slots__ = ("_closed", "_progress", "_source")
+
+    def __init__(
+        self,
+        source: AsyncGenerator[bytes, None],
+        *,
+        progress: ProgressReporter | None = None,
+    ) -> None:
+        self._source = source
+        self._progress = progress if progress is not None and progress.enabled else None
+        self._closed = False
+
+    def __aiter__(self) -> ByteStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            chunk = await self._source.__anext__()
+        except BaseException:
+            # Exhausted, failed or cancelled: release what the source holds before propagating.
+            await self.aclose()
+            raise
+        if self._progress is not None:
+            await self._progress.advance(len(chunk))
+        return chunk
+
+    async def aclose(self) -> None:
+        """Stop the download and release its connection or file handle. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        with anyio.CancelScope(shield=True):
+            await self._source.aclose()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has been closed (exhausted, failed or closed by the caller)."""
+        return self._closed
+
+    async def read(self) -> bytes:
+        """Read everything that is left and close the stream."""
+        buffer = bytearray()
+        async with self:
+            async for chunk in self:
+                buffer += chunk
+        return bytes(buffer)
+
+    async def __aenter__(self) -> ByteStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
