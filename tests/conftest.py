@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
-_CLOUD_PREFIXES = ("AWS_", "GOOGLE_", "GCE_", "AZURE_", "STORAGE_EMULATOR_HOST", "LITESTAR_STORAGES_")
+_CLOUD_PREFIXES = (
+    "AWS_",
+    "GOOGLE_",
+    "GCE_",
+    "AZURE_",
+    "STORAGE_EMULATOR_HOST",
+    "LITESTAR_STORAGES_",
+)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -17,7 +23,9 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _scrubbed_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _scrubbed_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Unit tests never see the developer's cloud credentials or config files."""
     for name in list(os.environ):
         if name.startswith(_CLOUD_PREFIXES):
@@ -26,4 +34,3 @@ def _scrubbed_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config-absent"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials-absent"))
-    yield

@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from litestar_storages._version import __version__
 
+# Bound eagerly: the function `retry` shares its name with the module `litestar_storages.retry`,
+# and importing that module (as the HTTP layer does) would otherwise make the package attribute
+# the module instead of the function.
+from litestar_storages.retry import RetryConfig, retry, with_retry
+
 if TYPE_CHECKING:
     from litestar_storages._protocol import BaseStorage, Storage
     from litestar_storages._stream import ByteStream
@@ -41,7 +46,6 @@ if TYPE_CHECKING:
         StorageUnsupportedOperationError,
     )
     from litestar_storages.progress import ProgressCallback, ProgressInfo
-    from litestar_storages.retry import RetryConfig, retry, with_retry
 
 __all__ = [
     "AzureConfig",
@@ -93,9 +97,6 @@ _LAZY: dict[str, str] = {
     "UploadResult": "litestar_storages._types",
     "ProgressCallback": "litestar_storages.progress",
     "ProgressInfo": "litestar_storages.progress",
-    "RetryConfig": "litestar_storages.retry",
-    "retry": "litestar_storages.retry",
-    "with_retry": "litestar_storages.retry",
     "MemoryConfig": "litestar_storages.backends.memory",
     "MemoryStorage": "litestar_storages.backends.memory",
     "FileSystemConfig": "litestar_storages.backends.filesystem",
@@ -110,7 +111,7 @@ _LAZY: dict[str, str] = {
     **{
         name: _EXCEPTIONS
         for name in __all__
-        if name.startswith("Storage") and name.endswith("Error") or name == "ConfigurationError"
+        if (name.startswith("Storage") and name.endswith("Error")) or name == "ConfigurationError"
     },
 }
 

@@ -8,10 +8,11 @@ is a ``TypeError`` before any I/O. Blocking reads of real files run in a worker 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
+from typing import Any, Protocol, TypeAlias, cast, runtime_checkable
 
 import anyio.lowlevel
 import anyio.to_thread
@@ -91,7 +92,7 @@ def _as_bytes(chunk: object) -> bytes:
     raise TypeError(f"data yielded {type(chunk).__name__}, expected bytes")
 
 
-async def aiter_chunks(data: PutData, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+async def aiter_chunks(data: PutData, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
     """Yield ``data`` as non-empty chunks of at most ``chunk_size`` bytes."""
     check_data(data)
     if is_bytes_like(data):
@@ -104,15 +105,28 @@ async def aiter_chunks(data: PutData, chunk_size: int = CHUNK_SIZE) -> AsyncIter
             yield chunk
         return
     if isinstance(data, AsyncIterable):
-        async for item in data:
+        # put() owns the iterator it was given: close it even when the upload stops early, so
+        # the producer's cleanup runs now rather than at garbage collection.
+        try:
+            async for item in data:
+                for piece in _split(_as_bytes(item), chunk_size):
+                    yield piece
+        finally:
+            aclose = getattr(data, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()
+        return
+    try:
+        for item in cast("Iterable[bytes]", data):
             for piece in _split(_as_bytes(item), chunk_size):
                 yield piece
-        return
-    for item in data:
-        for piece in _split(_as_bytes(item), chunk_size):
-            yield piece
-        # A sync generator may be computing for a while: let other tasks run between chunks.
-        await anyio.lowlevel.checkpoint()
+            # A sync generator may be computing for a while: let other tasks run between chunks.
+            await anyio.lowlevel.checkpoint()
+    finally:
+        close = getattr(data, "close", None)
+        if close is not None and not hasattr(data, "read"):
+            close()
 
 
 def _split(chunk: bytes, chunk_size: int) -> Iterable[bytes]:
@@ -124,7 +138,7 @@ def _split(chunk: bytes, chunk_size: int) -> Iterable[bytes]:
         yield chunk[start : start + chunk_size]
 
 
-async def _read_file(file: Any, chunk_size: int) -> AsyncIterator[bytes]:
+async def _read_file(file: Any, chunk_size: int) -> AsyncGenerator[bytes, None]:
     read = file.read
     if inspect.iscoroutinefunction(read):
         while chunk := await read(chunk_size):
@@ -147,7 +161,9 @@ async def _read_file(file: Any, chunk_size: int) -> AsyncIterator[bytes]:
             yield piece
 
 
-async def aiter_parts(chunks: AsyncIterator[bytes], part_size: int) -> AsyncIterator[bytes]:
+async def aiter_parts(
+    chunks: AsyncGenerator[bytes, None], part_size: int
+) -> AsyncGenerator[bytes, None]:
     """Regroup chunks into parts of exactly ``part_size`` bytes (the last may be shorter).
 
     Memory stays bounded by one part plus one chunk. Yields nothing for empty input.
@@ -155,12 +171,12 @@ async def aiter_parts(chunks: AsyncIterator[bytes], part_size: int) -> AsyncIter
     if part_size <= 0:
         raise ValueError("part_size must be positive")
     buffer = bytearray()
-    async for chunk in chunks:
-        buffer += chunk
-        while len(buffer) >= part_size:
-            part = bytes(buffer[:part_size])
-            del buffer[:part_size]
-            yield part
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:
+            buffer += chunk
+            while len(buffer) >= part_size:
+                part = bytes(buffer[:part_size])
+                del buffer[:part_size]
+                yield part
     if buffer:
         yield bytes(buffer)
-

@@ -91,7 +91,8 @@ class StorageError(Exception):
         return " ".join(parts)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, key={self.key!r}, backend={self.backend!r})"
+        name = type(self).__name__
+        return f"{name}({self.message!r}, key={self.key!r}, backend={self.backend!r})"
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keep the keyword attributes when pickled (multiprocessing, task queues).
@@ -109,7 +110,7 @@ class StorageError(Exception):
         )
 
 
-def _rebuild(
+def _rebuild(  # noqa: PLR0917 - pickle calls it positionally
     cls: type[StorageError],
     message: str,
     key: str | None,

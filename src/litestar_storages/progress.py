@@ -60,7 +60,7 @@ class ProgressInfo:
         return max(0.0, (self.total_bytes - self.bytes_transferred) / rate)
 
 
-ProgressCallback: TypeAlias = Callable[[ProgressInfo], "None | Awaitable[None]"]
+ProgressCallback: TypeAlias = Callable[[ProgressInfo], "Awaitable[None] | None"]
 """A sync or async callable receiving :class:`ProgressInfo`."""
 
 

@@ -7,9 +7,10 @@ against it sees the same cancellation points as against a real backend.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import itertools
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
@@ -167,11 +168,12 @@ class MemoryStorage(BaseStorage):
             raise StorageFileExistsError(f"file exists: {key}", key=key, backend="memory")
         buffer = bytearray()
         limit = self.config.max_size
-        async for chunk in aiter_chunks(data):
-            buffer += chunk
-            if limit is not None:
-                self._reserve(key, len(buffer))  # fail early, before buffering past the limit
-            await reporter.advance(len(chunk))
+        async with contextlib.aclosing(aiter_chunks(data)) as chunks:
+            async for chunk in chunks:
+                buffer += chunk
+                if limit is not None:
+                    self._reserve(key, len(buffer))  # fail early, before buffering past the limit
+                await reporter.advance(len(chunk))
         body = bytes(buffer)
         return self._store(
             key,
@@ -197,7 +199,7 @@ class MemoryStorage(BaseStorage):
 
     async def _chunks(
         self, key: str, start: int | None, end: int | None, reporter: ProgressReporter
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         await anyio.lowlevel.checkpoint()
         entry = self._objects.get(key)
         if entry is None:
@@ -222,7 +224,7 @@ class MemoryStorage(BaseStorage):
         await anyio.lowlevel.checkpoint()
         return key in self._objects
 
-    async def list(  # type: ignore[override]
+    async def list(
         self, prefix: str = "", *, limit: int | None = None
     ) -> AsyncIterator[StoredFile]:
         """Objects under ``prefix`` in key order; ``limit=0`` yields nothing."""

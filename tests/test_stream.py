@@ -1,0 +1,149 @@
+"""ByteStream closes its source deterministically: exhaustion, error, break, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from litestar_storages import ByteStream
+from litestar_storages.progress import ProgressInfo, ProgressReporter
+
+
+class _Source:
+    """An async generator factory that records whether its cleanup ran."""
+
+    def __init__(self, chunks: int = 5, fail_at: int | None = None) -> None:
+        self.chunks = chunks
+        self.fail_at = fail_at
+        self.started = False
+        self.closed = False
+
+    async def run(self) -> AsyncGenerator[bytes, None]:
+        self.started = True
+        try:
+            for index in range(self.chunks):
+                if index == self.fail_at:
+                    raise OSError("source failed")
+                yield bytes([index]) * 4
+                await anyio.lowlevel.checkpoint()
+        finally:
+            await anyio.lowlevel.checkpoint()  # cleanup that itself awaits, like response.aclose()
+            self.closed = True
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+
+@pytest.mark.anyio
+async def test_nothing_starts_until_the_first_chunk_is_awaited() -> None:
+    source = _Source()
+    stream = ByteStream(source.run())
+    assert not source.started
+    await stream.aclose()
+    assert stream.closed
+
+
+@pytest.mark.anyio
+async def test_exhaustion_closes_the_source() -> None:
+    source = _Source()
+    chunks = [chunk async for chunk in ByteStream(source.run())]
+    assert len(chunks) == 5
+    assert source.closed
+
+
+@pytest.mark.anyio
+async def test_break_inside_async_with_closes_the_source_at_once() -> None:
+    source = _Source()
+    async with ByteStream(source.run()) as stream:
+        async for _chunk in stream:
+            break
+        assert source.closed is False
+    assert source.is_closed()
+    assert stream.closed
+
+
+@pytest.mark.anyio
+async def test_a_failing_source_is_closed_and_the_error_propagates() -> None:
+    source = _Source(fail_at=2)
+    stream = ByteStream(source.run())
+    with pytest.raises(OSError, match="source failed"):
+        async for _chunk in stream:
+            pass
+    assert source.closed
+    assert stream.closed
+
+
+@pytest.mark.anyio
+async def test_cancelled_reader_still_closes_the_source_with_a_shielded_close() -> None:
+    cleanup: list[str] = []
+
+    async def source() -> AsyncGenerator[bytes, None]:
+        try:
+            while True:
+                yield b"chunk"
+        finally:
+            # Would raise Cancelled if the close were not shielded.
+            await anyio.lowlevel.checkpoint()
+            cleanup.append("closed")
+
+    with anyio.move_on_after(0.05):
+        async with ByteStream(source()) as stream:
+            async for _chunk in stream:
+                await anyio.sleep_forever()  # the consumer is cancelled between chunks
+    assert cleanup == ["closed"]
+    assert stream.closed
+
+
+@pytest.mark.anyio
+async def test_cancellation_inside_the_source_closes_the_stream() -> None:
+    cleanup: list[str] = []
+
+    async def source() -> AsyncGenerator[bytes, None]:
+        try:
+            yield b"first"
+            await anyio.sleep_forever()  # e.g. waiting for the network
+            yield b"never"
+        finally:
+            # Backends shield their own cleanup: it runs while the cancellation propagates.
+            with anyio.CancelScope(shield=True):
+                await anyio.lowlevel.checkpoint()
+            cleanup.append("closed")
+
+    stream = ByteStream(source())
+    with anyio.move_on_after(0.05):
+        async for _chunk in stream:
+            pass
+    assert cleanup == ["closed"]
+    assert stream.closed
+
+
+@pytest.mark.anyio
+async def test_iterating_a_closed_stream_yields_nothing() -> None:
+    stream = ByteStream(_Source().run())
+    await stream.aclose()
+    assert [chunk async for chunk in stream] == []
+
+
+@pytest.mark.anyio
+async def test_read_returns_everything_and_closes() -> None:
+    source = _Source(chunks=3)
+    stream = ByteStream(source.run())
+    assert await stream.read() == b"\x00" * 4 + b"\x01" * 4 + b"\x02" * 4
+    assert source.closed
+
+
+@pytest.mark.anyio
+async def test_progress_is_reported_per_chunk() -> None:
+    seen: list[ProgressInfo] = []
+
+    async def callback(info: ProgressInfo) -> None:
+        seen.append(info)
+
+    reporter = ProgressReporter(callback, key="k", operation="download", total_bytes=12)
+    await ByteStream(_Source(chunks=3).run(), progress=reporter).read()
+    assert [info.bytes_transferred for info in seen] == [4, 8, 12]
+    assert seen[-1].percentage == 100.0
+    assert all(info.operation == "download" for info in seen)
