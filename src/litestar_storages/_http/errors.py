@@ -12,14 +12,17 @@ Two sources of failure:
 
 Messages name the operation, key, status and provider code, never credentials, signatures or
 the query string of a (presigned) URL: :func:`redact` strips query strings from any URL text.
+
+httpx is imported only when a transport error is mapped (by then the send path has imported
+it): backends import :class:`ProviderError` while building requests and presigning URLs, which
+must not load the HTTP stack.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from litestar_storages.exceptions import (
     StorageConfigurationError,
@@ -29,7 +32,11 @@ from litestar_storages.exceptions import (
     StorageTimeoutError,
     error_class_for_status,
 )
-from litestar_storages.retry import ErrorKind
+
+if TYPE_CHECKING:
+    import httpx
+
+    from litestar_storages.retry import ErrorKind
 
 __all__ = [
     "ErrorParser",
@@ -82,7 +89,7 @@ class ProviderError(Exception):
         return text
 
 
-ErrorParser = Callable[[int, httpx.Headers, bytes], "ProviderError | None"]
+ErrorParser = Callable[[int, "httpx.Headers", bytes], "ProviderError | None"]
 """A backend's reader of error responses: ``(status, headers, body) -> ProviderError | None``.
 
 Called for every response with status >= 300, and for 2xx responses of requests marked
@@ -103,7 +110,7 @@ def _shorten(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
-def request_id_from(headers: httpx.Headers, names: Iterable[str]) -> str | None:
+def request_id_from(headers: Mapping[str, str], names: Iterable[str]) -> str | None:
     """The first of the provider's request-id headers present in ``headers``."""
     for name in names:
         value: str | None = headers.get(name)
@@ -112,7 +119,9 @@ def request_id_from(headers: httpx.Headers, names: Iterable[str]) -> str | None:
     return None
 
 
-def parse_generic_error(status: int, headers: httpx.Headers, body: bytes) -> ProviderError | None:
+def parse_generic_error(
+    status: int, headers: Mapping[str, str], body: bytes
+) -> ProviderError | None:
     """Fallback parser: status only, for providers whose body format is unknown."""
     if status < 300:
         return None
@@ -154,6 +163,8 @@ def map_transport_error(
         The error (its ``__cause__`` set to ``exc``) and ``connect``/``timeout``/``network``,
         or ``None`` for failures that are not worth retrying (a malformed URL).
     """
+    import httpx
+
     subject = f" {key!r}" if key is not None else ""
     detail = _shorten(redact(str(exc))) or type(exc).__name__
     kind: ErrorKind | None
