@@ -1,0 +1,217 @@
+"""The registry of backends the conformance suite runs against: a factory and capabilities each.
+
+Adding a backend is one entry in ``BACKENDS``: a function that opens a storage on a
+:class:`Location` (a fresh key prefix and a fresh directory per test), the environment variables
+it needs, and its :class:`~conformance.capabilities.Capabilities`. Backend modules are imported
+inside the factories, so the suite runs while a backend does not exist yet.
+
+The cloud entries below are placeholders (``factory=None``) for the backend engineers to fill in;
+their environment variables are documented in ``conformance/README.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from conformance.capabilities import Capabilities
+
+if TYPE_CHECKING:
+    from litestar_storages import BaseStorage
+
+__all__ = [
+    "BACKENDS",
+    "BackendSpec",
+    "Factory",
+    "Location",
+    "ci_mode",
+    "missing_environment",
+    "why_unavailable",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where one test's objects live; opening a storage twice on it sees the same objects.
+
+    Attributes:
+        prefix: A fresh random key prefix ending in ``/`` (cloud backends: the config ``prefix``).
+        path: A fresh directory that does not exist yet (local backends: the storage root).
+        env: The process environment (endpoints and credentials of cloud backends).
+    """
+
+    prefix: str
+    path: Path
+    env: Mapping[str, str]
+
+
+Factory = Callable[[Location], "BaseStorage"]
+"""Opens a storage on a location. Called once per test (twice by the persistence test)."""
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """One backend of the suite.
+
+    Attributes:
+        name: The test id (``memory``, ``filesystem``, ``s3``, ...).
+        capabilities: How it differs where backends may differ.
+        factory: Opens a storage; ``None`` while the backend is not implemented yet.
+        required_env: Environment variables without which the backend cannot run (an emulator
+            endpoint and credentials). When one is missing the backend's tests are skipped
+            loudly, or fail when ``CI=true``.
+        cleanup: Delete what a test stored when it ends (remote backends; the local ones use a
+            fresh instance or directory per test).
+        module: The backend's module, imported to check that the backend exists.
+    """
+
+    name: str
+    capabilities: Capabilities
+    factory: Factory | None
+    required_env: tuple[str, ...] = ()
+    cleanup: bool = False
+    module: str | None = None
+
+
+def ci_mode(env: Mapping[str, str]) -> bool:
+    """Whether we run under CI, where a backend that cannot run is a failure, not a skip."""
+    return env.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def missing_environment(spec: BackendSpec, env: Mapping[str, str]) -> list[str]:
+    """The required environment variables of ``spec`` that are unset or empty."""
+    return [name for name in spec.required_env if not env.get(name)]
+
+
+def why_unavailable(spec: BackendSpec, env: Mapping[str, str]) -> str | None:
+    """Why ``spec`` cannot run here (``None``: it can). Imports the backend module to check."""
+    if spec.factory is None:
+        return (
+            f"{spec.name} conformance NOT RUN: the {spec.name} backend has no factory yet "
+            f"(fill in its entry in conformance/backends.py)"
+        )
+    missing = missing_environment(spec, env)
+    if missing:
+        return (
+            f"{spec.name} conformance NOT RUN: set {', '.join(missing)} "
+            f"(an emulator endpoint and credentials; see conformance/README.md)"
+        )
+    if spec.module is not None:
+        try:
+            importlib.import_module(spec.module)
+        except ImportError as exc:
+            if spec.required_env:
+                return f"{spec.name} conformance NOT RUN: cannot import the backend ({exc})"
+            return f"{spec.name} backend not yet available ({exc})"
+    return None
+
+
+# --------------------------------------------------------------------------- local backends
+def _open_memory(location: Location) -> BaseStorage:
+    from litestar_storages import MemoryStorage
+
+    return MemoryStorage()
+
+
+def _open_filesystem(location: Location) -> BaseStorage:
+    from litestar_storages import FileSystemConfig, FileSystemStorage
+
+    return FileSystemStorage(FileSystemConfig(path=location.path))
+
+
+MEMORY = BackendSpec(
+    name="memory",
+    factory=_open_memory,
+    module="litestar_storages.backends.memory",
+    capabilities=Capabilities(url_scheme="memory", persistent=False),
+)
+
+FILESYSTEM = BackendSpec(
+    name="filesystem",
+    factory=_open_filesystem,
+    module="litestar_storages.backends.filesystem",
+    capabilities=Capabilities(
+        supports_empty_segments=False,  # no empty file or directory names
+        supports_key_and_subkeys=False,  # `a` cannot be a file and a directory
+        url_scheme="file",  # no base_url: a file:// URL of the stored file
+    ),
+)
+
+# --------------------------------------------------------------------------- cloud backends
+# TO BE FILLED IN by the backend engineers: replace `factory=None` with a function that builds the
+# storage from `location.env` (variables listed in `required_env`) with `prefix=location.prefix`,
+# and correct the capabilities. Import the backend inside the function, e.g.
+#
+#     def _open_s3(location: Location) -> BaseStorage:
+#         from litestar_storages import S3Config, S3Storage
+#
+#         env = location.env
+#         return S3Storage(
+#             S3Config(
+#                 bucket=env["LITESTAR_STORAGES_S3_BUCKET"],
+#                 endpoint_url=env["LITESTAR_STORAGES_S3_ENDPOINT"],
+#                 region=env.get("LITESTAR_STORAGES_S3_REGION") or "us-east-1",
+#                 access_key_id=env["LITESTAR_STORAGES_S3_ACCESS_KEY_ID"],
+#                 secret_access_key=env["LITESTAR_STORAGES_S3_SECRET_ACCESS_KEY"],
+#                 prefix=location.prefix,
+#             )
+#         )
+
+S3 = BackendSpec(
+    name="s3",
+    module="litestar_storages.backends.s3",
+    factory=None,  # TO BE FILLED IN (S3 engineer)
+    required_env=(
+        "LITESTAR_STORAGES_S3_ENDPOINT",
+        "LITESTAR_STORAGES_S3_BUCKET",
+        "LITESTAR_STORAGES_S3_ACCESS_KEY_ID",
+        "LITESTAR_STORAGES_S3_SECRET_ACCESS_KEY",
+    ),
+    cleanup=True,
+    capabilities=Capabilities(
+        min_part_size=5 * 1024 * 1024,  # S3: every part but the last >= 5 MiB
+        list_includes_metadata=False,  # ListObjectsV2 carries neither content type nor metadata
+        list_page_size=1000,
+        url_scheme="http",  # the local emulators speak plain HTTP
+        url_fetchable=True,  # presigned GET
+    ),
+)
+
+GCS = BackendSpec(
+    name="gcs",
+    module="litestar_storages.backends.gcs",
+    factory=None,  # TO BE FILLED IN (GCS engineer); api_root=LITESTAR_STORAGES_GCS_ENDPOINT
+    required_env=("LITESTAR_STORAGES_GCS_ENDPOINT", "LITESTAR_STORAGES_GCS_BUCKET"),
+    cleanup=True,
+    capabilities=Capabilities(
+        min_part_size=256 * 1024,  # to confirm: resumable-upload chunks are multiples of 256 KiB
+        list_page_size=1000,
+        url_scheme="http",
+        url_fetchable=True,  # V4 signed URL
+    ),
+)
+
+AZURE = BackendSpec(
+    name="azure",
+    module="litestar_storages.backends.azure",
+    factory=None,  # TO BE FILLED IN (Azure engineer)
+    required_env=(
+        "LITESTAR_STORAGES_AZURE_ENDPOINT",
+        "LITESTAR_STORAGES_AZURE_ACCOUNT_KEY",
+        "LITESTAR_STORAGES_AZURE_CONTAINER",
+    ),
+    cleanup=True,
+    capabilities=Capabilities(
+        list_page_size=5000,  # List Blobs' default maxresults; lower it if the backend asks less
+        url_scheme="http",
+        url_fetchable=True,  # SAS URL
+    ),
+)
+
+BACKENDS: dict[str, BackendSpec] = {
+    spec.name: spec for spec in (MEMORY, FILESYSTEM, S3, GCS, AZURE)
+}
+"""Every backend of the suite, by test id. ``conftest.py`` parametrises over all of them."""
