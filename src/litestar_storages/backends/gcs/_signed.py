@@ -1,0 +1,120 @@
+"""Signed URLs and POST policies for ``GCSStorage``, through the pure ``signing.gcs`` module.
+
+V4 signing ("V4 signing process with your own program"): ``GOOG4-RSA-SHA256`` with a
+service-account key, or ``GOOG4-HMAC-SHA256`` with an HMAC key. URLs are path-style
+(``https://storage.googleapis.com/bucket/object``) on the storage's endpoint, so they also work
+against an emulator. The object name is encoded once with ``/`` kept (XML API paths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar_storages.backends.gcs.config import Endpoint
+from litestar_storages.backends.gcs.credentials import ResolvedCredentials
+from litestar_storages.exceptions import StorageConfigurationError
+from litestar_storages.signing.gcs import (
+    MAX_EXPIRES,
+    GcsHmacKey,
+    GcsServiceAccount,
+    generate_signed_post_policy,
+    generate_signed_url,
+)
+
+__all__ = ["expiry_seconds", "signed_post_policy", "signed_url"]
+
+
+def expiry_seconds(expires_in: timedelta | int | float) -> int:
+    """Whole seconds of validity, checked against V4's limits (1 s to 7 days).
+
+    Raises:
+        StorageConfigurationError: Zero, negative, or longer than 7 days ("X-Goog-Expires:
+            the maximum value is 604800 seconds").
+    """
+    seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+    whole = int(seconds)
+    if whole < 1 or seconds > MAX_EXPIRES:
+        raise StorageConfigurationError(
+            f"expires_in must be between 1 second and 7 days, not {seconds:g} seconds",
+            backend="gcs",
+        )
+    return whole
+
+
+def _key(credentials: ResolvedCredentials) -> GcsServiceAccount | GcsHmacKey:
+    key = credentials.hmac or credentials.account
+    if key is None:  # resolve_signing never returns such credentials
+        raise StorageConfigurationError("no key to sign with", backend="gcs")
+    return key
+
+
+def signed_url(
+    credentials: ResolvedCredentials,
+    endpoint: Endpoint,
+    *,
+    bucket: str,
+    name: str,
+    method: str,
+    now: datetime,
+    expires_in: timedelta,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+) -> str:
+    """A V4 signed URL for ``name`` in ``bucket``.
+
+    Raises:
+        StorageConfigurationError: Bad expiry, method or key.
+    """
+    seconds = expiry_seconds(expires_in)
+    if not method or not method.isalpha():
+        raise StorageConfigurationError(f"invalid HTTP method {method!r}", backend="gcs")
+    try:
+        return generate_signed_url(
+            _key(credentials),
+            method.upper(),
+            bucket=bucket,
+            blob=name,
+            now=now,
+            expires_in=seconds,
+            scheme=endpoint.scheme,
+            host=endpoint.netloc,
+            headers=headers,
+            query=query,
+        )
+    except ValueError as exc:  # SigningError: bad input or an unusable key
+        raise StorageConfigurationError(f"cannot sign the URL: {exc}", backend="gcs") from None
+
+
+def signed_post_policy(
+    credentials: ResolvedCredentials,
+    endpoint: Endpoint,
+    *,
+    bucket: str,
+    name: str,
+    now: datetime,
+    expires_in: timedelta,
+    conditions: Sequence[Any] = (),
+    fields: Mapping[str, str] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """A signed V4 POST policy: the form's action URL and its fields.
+
+    Raises:
+        StorageConfigurationError: Bad expiry or key.
+    """
+    seconds = expiry_seconds(expires_in)
+    try:
+        return generate_signed_post_policy(
+            _key(credentials),
+            bucket=bucket,
+            key=name,
+            now=now,
+            expires_in=seconds,
+            conditions=conditions,
+            fields=fields,
+            scheme=endpoint.scheme,
+            host=endpoint.netloc,
+        )
+    except ValueError as exc:
+        raise StorageConfigurationError(f"cannot sign the policy: {exc}", backend="gcs") from None
