@@ -23,19 +23,22 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import anyio
 
 from litestar_storages._types import MultipartUpload
 from litestar_storages.backends.gcs._integrity import md5_b64
 from litestar_storages.backends.gcs._wire import MAX_COMPOSE_SOURCES, GCSStoredFile
-from litestar_storages.backends.gcs.client import GCSClient
 from litestar_storages.exceptions import (
     StorageError,
     StorageFileExistsError,
     StorageFileNotFoundError,
     StoragePreconditionFailedError,
 )
+
+if TYPE_CHECKING:
+    from litestar_storages.backends.gcs.client import GCSClient
 
 __all__ = [
     "COMPOSE_PREFIX",

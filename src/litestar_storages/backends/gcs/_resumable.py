@@ -18,14 +18,17 @@ import hashlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
 
 from litestar_storages.backends.gcs._wire import GCSStoredFile
-from litestar_storages.backends.gcs.client import GCSClient
 from litestar_storages.exceptions import StorageError, StorageIntegrityError
 from litestar_storages.progress import ProgressReporter
 from litestar_storages.retry import Decision, RetryConfig, backoff, classify_exception
+
+if TYPE_CHECKING:
+    from litestar_storages.backends.gcs.client import GCSClient
 
 __all__ = ["ResumableUpload"]
 
