@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from _gcs_helpers import FrozenClock
+from _gcs_helpers import FrozenClock, Opener
 
 from litestar_storages.backends.gcs import GCSConfig, GCSStorage
 from litestar_storages.retry import RetryConfig
@@ -56,9 +56,6 @@ async def router() -> AsyncIterator[respx.MockRouter]:
     """A respx router; every request must match a route."""
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
         yield mock
-
-
-Opener = Callable[..., GCSStorage]
 
 
 @pytest.fixture
