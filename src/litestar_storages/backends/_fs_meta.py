@@ -35,14 +35,16 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar_storages.backends._fs_paths import (
+    DIR_FLAGS,
     FILE_READ_FLAGS,
     INTERNAL_DIR,
     O_CLOEXEC,
+    DirPath,
     open_dirs,
     unlink_quietly,
     write_file_atomic,
@@ -144,9 +146,10 @@ class MetaStore:
         dir_mode: Mode of the directories created for them.
     """
 
-    def __init__(self, *, permissions: int, dir_mode: int) -> None:
+    def __init__(self, *, permissions: int, dir_mode: int, fsync: bool = True) -> None:
         self.permissions = permissions
         self.dir_mode = dir_mode
+        self.fsync = fsync
 
     def read(self, root_fd: int, key: str) -> list[Version]:
         """The versions recorded for ``key`` (empty when none, or the sidecar is unreadable)."""
@@ -158,22 +161,41 @@ class MetaStore:
         except StorageFileNotFoundError:
             return []
         try:
-            try:
-                fd = os.open(f"{digest[2:]}.json", FILE_READ_FLAGS, dir_fd=dirs.fd)
-            except FileNotFoundError:
-                return []
-            try:
-                raw = _read_small(fd)
-            finally:
-                os.close(fd)
+            return _read_in(dirs.fd, digest, key)
         finally:
             dirs.close()
-        if raw is None:
-            return []
-        return _decode(raw, key)
 
-    def write(self, root_fd: int, key: str, versions: Iterable[Version]) -> None:
-        """Atomically replace the sidecar of ``key`` (temp file, fsync, rename, dir fsync)."""
+    def read_many(self, root_fd: int, keys: Sequence[str]) -> list[list[Version]]:
+        """``read`` for many keys, opening each fan-out directory once (for listings)."""
+        try:
+            meta = open_dirs(os.dup(root_fd), [INTERNAL_DIR, _META], key=INTERNAL_DIR, create=False)
+        except StorageFileNotFoundError:
+            return [[] for _ in keys]
+        fans: dict[str, int | None] = {}
+        try:
+            found = []
+            for key in keys:
+                digest = _digest(key)
+                if digest[:2] not in fans:
+                    try:
+                        fans[digest[:2]] = os.open(digest[:2], DIR_FLAGS, dir_fd=meta.fd)
+                    except (FileNotFoundError, NotADirectoryError):
+                        fans[digest[:2]] = None
+                fan = fans[digest[:2]]
+                found.append([] if fan is None else _read_in(fan, digest, key))
+            return found
+        finally:
+            for fd in fans.values():
+                if fd is not None:
+                    os.close(fd)
+            meta.close()
+
+    def write(self, root_fd: int, key: str, versions: Iterable[Version]) -> DirPath:
+        """Atomically replace the sidecar of ``key`` (temp file, fsync, rename).
+
+        Returns the open sidecar directory, whose fsync the caller issues (``fsync_dir``) after
+        renaming the data into place, then closes: one journal commit covers both renames.
+        """
         digest = _digest(key)
         body = json.dumps(
             {
@@ -191,9 +213,18 @@ class MetaStore:
             dir_mode=self.dir_mode,
         )
         try:
-            write_file_atomic(dirs.fd, f"{digest[2:]}.json", body, self.permissions)
-        finally:
+            write_file_atomic(
+                dirs.fd,
+                f"{digest[2:]}.json",
+                body,
+                self.permissions,
+                fsync=self.fsync,
+                sync_dir=False,
+            )
+        except BaseException:
             dirs.close()
+            raise
+        return dirs
 
     def remove(self, root_fd: int, key: str) -> None:
         """Delete the sidecar of ``key`` if there is one."""
@@ -239,6 +270,18 @@ class MetaStore:
                     if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
                         raise
             yield
+
+
+def _read_in(dir_fd: int, digest: str, key: str) -> list[Version]:
+    try:
+        fd = os.open(f"{digest[2:]}.json", FILE_READ_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return []
+    try:
+        raw = _read_small(fd)
+    finally:
+        os.close(fd)
+    return [] if raw is None else _decode(raw, key)
 
 
 def _read_small(fd: int) -> bytes | None:

@@ -34,7 +34,6 @@ from litestar_storages.backends._fs_paths import (
     FILE_READ_FLAGS,
     INTERNAL_DIR,
     DirPath,
-    fsync_dir,
     lstat_or_none,
     mapped,
     open_dirs,
@@ -100,8 +99,10 @@ class Staging:
                 dir_mode=self.tree.dir_mode,
             )
             try:
-                write_file_atomic(dirs.fd, _MANIFEST, body, self.tree.permissions)
-                fsync_dir(dirs.fds[-2])
+                write_file_atomic(
+                    dirs.fd, _MANIFEST, body, self.tree.permissions, fsync=self.tree.fsync
+                )
+                self.tree.sync_dir(dirs.fds[-2])
             finally:
                 dirs.close()
         return upload_id
@@ -140,7 +141,13 @@ class Staging:
             dirs, _ = self.open(upload)
             try:
                 etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
-                write_file_atomic(dirs.fd, _part_name(number, etag), data, self.tree.permissions)
+                write_file_atomic(
+                    dirs.fd,
+                    _part_name(number, etag),
+                    data,
+                    self.tree.permissions,
+                    fsync=self.tree.fsync,
+                )
                 return etag
             finally:
                 dirs.close()
@@ -178,7 +185,7 @@ class Staging:
                         if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
                             continue
                         raise
-                    fsync_dir(dirs.fd)
+                    self.tree.sync_dir(dirs.fd)
                     return
                 raise StorageError(
                     f"multipart upload {upload_id} keeps receiving parts while being removed",

@@ -106,14 +106,23 @@ class Tree:
         root: Absolute path of the root directory.
         create_root: Create the root when it is missing.
         permissions: Mode of every file created (directories: see ``dir_mode_for``).
+        fsync: Make writes durable before they return (data, sidecar, directories).
     """
 
-    def __init__(self, root: str, *, create_root: bool, permissions: int) -> None:
+    def __init__(
+        self, root: str, *, create_root: bool, permissions: int, fsync: bool = True
+    ) -> None:
         self.root = root
         self.create_root = create_root
         self.permissions = permissions
+        self.fsync = fsync
         self.dir_mode = dir_mode_for(permissions)
-        self.meta = MetaStore(permissions=permissions, dir_mode=self.dir_mode)
+        self.meta = MetaStore(permissions=permissions, dir_mode=self.dir_mode, fsync=fsync)
+
+    def sync_dir(self, fd: int) -> None:
+        """Make renames and unlinks in a directory durable (unless fsync is off)."""
+        if self.fsync:
+            fsync_dir(fd)
 
     def open_root(self) -> int:
         """A fresh descriptor of the root (one per operation: nothing shared to close early)."""
@@ -262,7 +271,7 @@ class Tree:
                 with self.meta.lock(dirs.fds[0], [key]):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(segments[-1], dir_fd=dirs.fd)
-                    fsync_dir(dirs.fd)
+                    self.sync_dir(dirs.fd)
                     # Data first: a crash in between leaves an orphan sidecar that matches no
                     # file, never a file whose metadata was deleted.
                     self.meta.remove(dirs.fds[0], key)
@@ -301,22 +310,31 @@ class Tree:
                     # matches the file under its new name; written first as for a put.
                     versions = [v for v in (version, old) if v is not None]
                     if versions:
-                        self.meta.write(root, destination, versions)
+                        meta_dir = self.meta.write(root, destination, versions)
+                    else:
+                        meta_dir = None
+                        self.meta.remove(root, destination)
                     try:
-                        os.rename(
-                            src_segments[-1],
-                            dst_segments[-1],
-                            src_dir_fd=src.fd,
-                            dst_dir_fd=dst.fd,
-                        )
-                    except OSError as exc:
-                        if exc.errno == errno.EXDEV:
-                            return None
-                        raise
-                    moved = True
-                    fsync_dir(dst.fd)
-                    if src.segments != dst.segments:
-                        fsync_dir(src.fd)
+                        try:
+                            os.rename(
+                                src_segments[-1],
+                                dst_segments[-1],
+                                src_dir_fd=src.fd,
+                                dst_dir_fd=dst.fd,
+                            )
+                        except OSError as exc:
+                            if exc.errno == errno.EXDEV:
+                                return None
+                            raise
+                        moved = True
+                        self.sync_dir(dst.fd)
+                        if src.segments != dst.segments:
+                            self.sync_dir(src.fd)
+                        if meta_dir is not None:
+                            self.sync_dir(meta_dir.fd)
+                    finally:
+                        if meta_dir is not None:
+                            meta_dir.close()
                     self.meta.remove(root, source)
                 prune_empty(src)
                 return stored_file(destination, st, version)
@@ -335,8 +353,8 @@ class Tree:
         exactly the order of the full keys (``a-b`` < ``a/b`` < ``a0``), so the walk yields
         keys in global lexicographic order while holding one directory listing per level.
         """
-        dir_part, _, name_prefix = prefix.rpartition("/")
-        segments = dir_part.split("/") if dir_part else []
+        dir_part, separator, name_prefix = prefix.rpartition("/")
+        segments = dir_part.split("/") if separator else []
         if any(s in ("", ".", "..") or s.startswith(RESERVED_PREFIX) for s in segments):
             return  # no key can live there
         with mapped(None, "listing"):
@@ -379,9 +397,13 @@ class Tree:
         with mapped(None, "listing"):
             root = self.open_root()
             try:
-                return [stored_file(k, st, pick(self.meta.read(root, k), st)) for k, st in items]
+                found = self.meta.read_many(root, [key for key, _ in items])
             finally:
                 os.close(root)
+        return [
+            stored_file(key, st, pick(versions, st))
+            for (key, st), versions in zip(items, found, strict=True)
+        ]
 
     def take(self, walker: Iterator[tuple[str, os.stat_result]], count: int) -> list[StoredFile]:
         """The next ``count`` objects of a ``walk`` (one thread hop per batch)."""
@@ -524,7 +546,8 @@ class TempFile:
         assert self._name is not None
         dirs, name, target = self._dirs, self._name, self.segments[-1]
         with mapped(self.key, "storing"):
-            os.fsync(self._fd)
+            if self.tree.fsync:
+                os.fsync(self._fd)
             st = os.fstat(self._fd)
             os.close(self._fd)
             self._fd = None
@@ -533,13 +556,17 @@ class TempFile:
             with self.tree.meta.lock(root, [self.key]):
                 existing = self.tree.check_target(dirs, target, self.key, overwrite=self.overwrite)
                 old = pick(self.tree.meta.read(root, self.key), existing) if existing else None
-                self.tree.meta.write(root, self.key, [v for v in (version, old) if v is not None])
-                if self.overwrite:
-                    os.rename(name, target, src_dir_fd=dirs.fd, dst_dir_fd=dirs.fd)
-                else:
-                    self._link_exclusive(dirs, name, target)
-                self.committed = True
-                fsync_dir(dirs.fd)
+                meta_dir = self.tree.meta.write(root, self.key, [version, *([old] if old else [])])
+                try:
+                    if self.overwrite:
+                        os.rename(name, target, src_dir_fd=dirs.fd, dst_dir_fd=dirs.fd)
+                    else:
+                        self._link_exclusive(dirs, name, target)
+                    self.committed = True
+                    self.tree.sync_dir(dirs.fd)
+                    self.tree.sync_dir(meta_dir.fd)
+                finally:
+                    meta_dir.close()
         self._dirs = None
         dirs.close()
         return stored_file(self.key, st, version)

@@ -358,14 +358,27 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
         view = view[written:]
 
 
-def write_file_atomic(dir_fd: int, name: str, body: bytes, permissions: int) -> None:
-    """Replace ``name`` in ``dir_fd`` with ``body``: temp file, fsync, rename, dir fsync."""
+def write_file_atomic(
+    dir_fd: int,
+    name: str,
+    body: bytes,
+    permissions: int,
+    *,
+    fsync: bool = True,
+    sync_dir: bool = True,
+) -> None:
+    """Replace ``name`` in ``dir_fd`` with ``body``: temp file, fsync, rename, dir fsync.
+
+    ``fsync=False`` skips both fsyncs (atomic, not durable); ``sync_dir=False`` leaves the
+    directory fsync to the caller, to issue once after further renames.
+    """
     tmp = temp_name()
     fd = os.open(tmp, TEMP_FLAGS, permissions, dir_fd=dir_fd)
     try:
         os.fchmod(fd, permissions)
         write_all(fd, body)
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         unlink_quietly(dir_fd, tmp)
@@ -376,4 +389,5 @@ def write_file_atomic(dir_fd: int, name: str, body: bytes, permissions: int) -> 
     except BaseException:
         unlink_quietly(dir_fd, tmp)
         raise
-    fsync_dir(dir_fd)
+    if fsync and sync_dir:
+        fsync_dir(dir_fd)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -92,12 +92,17 @@ class FileSystemConfig:
             ``False`` a missing root raises ``StorageConfigurationError`` on first use.
             Directories *inside* the root are part of keys and are always created as needed.
         permissions: Mode of created files (directories: execute added where read is set).
+        fsync: Make every write durable before it returns: the data file, its sidecar and
+            their directories are fsynced (the default). ``False`` keeps writes atomic and
+            metadata correct, but a power loss may lose recent writes; small writes get several
+            times faster (useful for tests and caches). An addition to 0.2.3's fields.
     """
 
     path: Path
     base_url: str | None
     create_dirs: bool
     permissions: int
+    fsync: bool
 
     def __init__(
         self,
@@ -105,6 +110,8 @@ class FileSystemConfig:
         base_url: str | None = None,
         create_dirs: bool = True,
         permissions: int = 0o644,
+        *,
+        fsync: bool = True,
     ) -> None:
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise StorageConfigurationError("path must be a non-empty str or Path", backend=BACKEND)
@@ -121,6 +128,7 @@ class FileSystemConfig:
         object.__setattr__(self, "base_url", base_url)
         object.__setattr__(self, "create_dirs", bool(create_dirs))
         object.__setattr__(self, "permissions", permissions)
+        object.__setattr__(self, "fsync", bool(fsync))
 
 
 def _check_platform() -> None:
@@ -184,7 +192,10 @@ class FileSystemStorage(BaseStorage):
         _check_platform()
         self.config = config
         self._tree = Tree(
-            str(config.path), create_root=config.create_dirs, permissions=config.permissions
+            str(config.path),
+            create_root=config.create_dirs,
+            permissions=config.permissions,
+            fsync=config.fsync,
         )
         self._staging = Staging(self._tree)
 
@@ -418,7 +429,7 @@ class FileSystemStorage(BaseStorage):
 
     async def list(
         self, prefix: str = "", *, limit: int | None = None
-    ) -> AsyncIterator[StoredFile]:
+    ) -> AsyncGenerator[StoredFile, None]:
         """Files whose key starts with ``prefix``, in lexicographic key order.
 
         ``prefix`` matches as on object stores (``"mi"`` matches ``"mid/x"`` and ``"mix"``);
