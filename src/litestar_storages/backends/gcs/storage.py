@@ -522,7 +522,7 @@ class GCSStorage(BaseStorage):
             name=f"{self._prefix}{key}",
             method=method,
             now=self.clock(),
-            expires_in=expires_in or self.config.presigned_expiry,
+            expires_in=self.config.presigned_expiry if expires_in is None else expires_in,
             headers=headers,
             query=params,
         )
@@ -558,7 +558,7 @@ class GCSStorage(BaseStorage):
             bucket=self.config.bucket,
             name=f"{self._prefix}{key}",
             now=self.clock(),
-            expires_in=expires_in or self.config.presigned_expiry,
+            expires_in=self.config.presigned_expiry if expires_in is None else expires_in,
             conditions=conditions or [],
             fields=fields,
         )
