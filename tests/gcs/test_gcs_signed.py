@@ -106,6 +106,7 @@ async def test_url_signature_verifies_with_the_public_key(
     import hashlib
 
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from cryptography.hazmat.primitives.hashes import SHA256
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -128,12 +129,8 @@ async def test_url_signature_verifies_with_the_public_key(
         + hashlib.sha256(canonical.encode()).hexdigest()
     )
     key = load_pem_private_key(service_account["private_key"].encode(), None)
-    key.public_key().verify(  # type: ignore[union-attr, call-arg]
-        bytes.fromhex(signature),
-        to_sign.encode(),
-        PKCS1v15(),  # type: ignore[arg-type]
-        SHA256(),  # type: ignore[arg-type]
-    )
+    assert isinstance(key, RSAPrivateKey)
+    key.public_key().verify(bytes.fromhex(signature), to_sign.encode(), PKCS1v15(), SHA256())
 
 
 async def test_url_for_another_method_and_headers(signer: GCSStorage) -> None:
