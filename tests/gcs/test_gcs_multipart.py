@@ -71,7 +71,9 @@ async def test_xml_strategy_exact_requests(router: respx.MockRouter, open_storag
     assert initiate.headers["authorization"] == "Bearer tok"
     assert part2.headers["content-md5"] == "qfDmGhN9hqqdtTRl4IAWEg=="
     assert complete.content == (
-        b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"e1"</ETag></Part>'
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        b'<Part><PartNumber>1</PartNumber><ETag>"e1"</ETag></Part>'
         b'<Part><PartNumber>2</PartNumber><ETag>"e2"</ETag></Part></CompleteMultipartUpload>'
     )
     assert stored.key == "big.zip"

@@ -286,7 +286,9 @@ def test_xml_complete_lists_quoted_etags_in_order() -> None:
     )
     assert request.url == f"{ROOT}/bkt/a?uploadId=U"
     assert request.body == (
-        b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"e1"</ETag></Part>'
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        b'<Part><PartNumber>1</PartNumber><ETag>"e1"</ETag></Part>'
         b'<Part><PartNumber>2</PartNumber><ETag>"e2"</ETag></Part></CompleteMultipartUpload>'
     )
 

@@ -4,17 +4,21 @@ The XML API multipart upload is GCS's S3-compatible one ("XML API multipart uplo
 initiate with ``POST /bucket/object?uploads``, ``PUT ?partNumber=N&uploadId=ID`` per part (any
 order, in parallel), ``POST ?uploadId=ID`` with the part list to complete, ``DELETE
 ?uploadId=ID`` to abort. Object names go into XML API paths raw: ``/`` stays a ``/`` and every
-other reserved character is percent-encoded once.
+other reserved character is percent-encoded once. The XML documents are S3's, built and parsed
+by the neutral ``backends._s3_xml`` module.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from litestar_storages._http.request import HttpRequest
+from litestar_storages.backends._s3_xml import (
+    build_complete_multipart_upload,
+    parse_error,
+    parse_initiate_multipart_upload,
+)
 
 __all__ = [
     "build_xml_abort",
@@ -30,19 +34,6 @@ __all__ = [
 def xml_object_path(bucket: str, name: str) -> str:
     """``/{bucket}/{object}``: the XML API path, ``/`` in the name kept as a separator."""
     return f"/{quote(bucket, safe='')}/{quote(name, safe='/')}"
-
-
-def _local(tag: str) -> str:
-    # Drop the namespace ("{http://s3.amazonaws.com/doc/2006-03-01/}UploadId" -> "UploadId").
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(body: bytes) -> dict[str, str]:
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise ValueError("GCS answered with a body that is not XML") from exc
-    return {_local(child.tag): (child.text or "") for child in root}
 
 
 def build_xml_initiate(
@@ -76,10 +67,7 @@ def parse_xml_initiate(body: bytes) -> str:
     Raises:
         ValueError: The body has no upload id.
     """
-    upload_id = _children(body).get("UploadId", "").strip()
-    if not upload_id:
-        raise ValueError("multipart initiate answered without an UploadId")
-    return upload_id
+    return parse_initiate_multipart_upload(body).strip()
 
 
 def build_xml_upload_part(
@@ -119,10 +107,6 @@ def build_xml_complete(
     if_generation_match: int | None = None,
 ) -> HttpRequest:
     """Complete an upload from ``(part_number, etag)`` pairs in ascending part order."""
-    items = "".join(
-        f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(_quoted(etag))}</ETag></Part>"
-        for number, etag in parts
-    )
     headers = {"content-type": "application/xml"}
     if if_generation_match is not None:
         headers["x-goog-if-generation-match"] = str(if_generation_match)
@@ -132,17 +116,12 @@ def build_xml_complete(
         path=xml_object_path(bucket, name),
         query=[("uploadId", upload_id)],
         headers=headers,
-        body=f"<CompleteMultipartUpload>{items}</CompleteMultipartUpload>".encode(),
+        body=build_complete_multipart_upload(list(parts)),
         operation="multipart complete",
         key=name,
         # Completing twice answers NoSuchUpload the second time; the state is the same.
         idempotent=if_generation_match is None,
     )
-
-
-def _quoted(etag: str) -> str:
-    etag = etag.strip()
-    return etag if etag.startswith('"') else f'"{etag}"'
 
 
 def build_xml_abort(origin: str, bucket: str, name: str, *, upload_id: str) -> HttpRequest:
@@ -159,18 +138,12 @@ def build_xml_abort(origin: str, bucket: str, name: str, *, upload_id: str) -> H
 
 
 def parse_xml_error(body: bytes) -> tuple[str | None, str | None, dict[str, str]]:
-    """``(code, message, details)`` of an XML ``<Error>`` body; ``(None, None, {})`` if not one."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
+    """``(code, message, details)`` of an XML ``<Error>`` body; ``(None, None, {})`` if not one.
+
+    Fields that echo signed material (``StringToSign``...) are dropped by ``_s3_xml``.
+    """
+    fields = parse_error(body)
+    if fields is None:
         return None, None, {}
-    if _local(root.tag) != "Error":
-        return None, None, {}
-    fields = {_local(child.tag): (child.text or "").strip() for child in root}
-    # StringToSign / CanonicalRequest would echo signed material back: never keep them.
-    details = {
-        k: v
-        for k, v in fields.items()
-        if k not in ("Code", "Message", "StringToSign", "CanonicalRequest", "Details")
-    }
+    details = {k: v for k, v in fields.items() if k not in ("Code", "Message")}
     return fields.get("Code") or None, fields.get("Message") or None, details
