@@ -344,7 +344,7 @@ async def wait_for_copy(
     state: CopyState,
     timeout: timedelta,
     sleep: Callable[[float], Awaitable[None]],
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] | None = None,
 ) -> BlobProperties:
     """Poll Get Blob Properties until the copy is no longer ``pending`` ("Copy Blob": remarks).
 
@@ -355,6 +355,7 @@ async def wait_for_copy(
         StorageError: The copy failed or was aborted by someone else.
         StorageTimeoutError: It was still pending after ``timeout``.
     """
+    clock = clock or time.monotonic
     deadline = clock() + timeout.total_seconds()
     delay = 0.1
     status = state.status
