@@ -37,6 +37,7 @@ from litestar_storages import (
     StoredFile,
 )
 from litestar_storages.backends import _fs_multipart, _fs_ops
+from litestar_storages.backends._fs_meta import Version, pick
 
 TEMP_MARK = ".litestar-storages-tmp-"
 
@@ -430,6 +431,10 @@ async def test_writes_are_fsynced_by_default(
 
     monkeypatch.setattr(os, "fsync", counting)
     await storage.put("d/k", b"1", metadata={"a": "b"})
+    # The first write also syncs the parents of the directories it created (d, the sidecar's).
+    assert synced > 4
+    synced = 0
+    await storage.put("d/k", b"2", metadata={"a": "c"})
     assert synced == 4  # data file, sidecar, data directory, sidecar directory
 
 
@@ -527,6 +532,31 @@ async def test_concurrent_create_only_puts_have_exactly_one_winner(
         winner = await create_only_race(storage, key)
         assert await storage.get_bytes(key) == winner.encode() * 1000
         assert (await storage.info(key)).metadata == {"writer": winner}
+    assert temp_files(root) == []
+
+
+@pytest.mark.anyio
+async def test_create_only_never_replaces_a_file_that_appears_after_the_last_check(
+    storage: FileSystemStorage, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another program creates the file between our final check and the commit: the commit
+    # (link, not rename) must fail rather than replace it.
+    real_check = _fs_ops.Tree.check_target
+    checks = 0
+
+    def racing(self: _fs_ops.Tree, dirs: Any, name: str, key: str, *, overwrite: bool) -> Any:
+        nonlocal checks
+        result = real_check(self, dirs, name, key, overwrite=overwrite)
+        checks += 1
+        if checks == 2:  # the check inside commit
+            write(root / "k", b"foreign")
+        return result
+
+    monkeypatch.setattr(_fs_ops.Tree, "check_target", racing)
+    with pytest.raises(StorageFileExistsError):
+        await storage.put("k", b"mine", overwrite=False)
+    assert checks == 2
+    assert read(root / "k") == b"foreign"
     assert temp_files(root) == []
 
 
@@ -696,6 +726,20 @@ async def test_sidecar_records_which_version_it_describes(
     assert doc["versions"][0]["size"] == 5
     assert doc["versions"][0]["mtime_ns"] == st.st_mtime_ns
     assert doc["versions"][0]["ino"] == st.st_ino
+
+
+def test_sidecar_version_matching_prefers_the_inode() -> None:
+    # Two versions with the same size and mtime (coarse timestamps): the inode decides.
+    old = Version(size=3, mtime_ns=1000, ino=7, content_type="old")
+    new = Version(size=3, mtime_ns=1000, ino=8, content_type="new")
+    st = os.stat_result((0o100644, 7, 0, 1, 0, 0, 3, 1, 1, 1, 0.0, 0.0, 0.0, 0, 1000, 0))
+    assert st.st_ino == 7
+    assert st.st_mtime_ns == 1000
+    assert pick([new, old], st) is old
+    restored = os.stat_result((0o100644, 99, 0, 1, 0, 0, 3, 1, 1, 1, 0.0, 0.0, 0.0, 0, 1000, 0))
+    assert pick([new, old], restored) is new  # a restored backup: size and mtime still match
+    other = os.stat_result((0o100644, 7, 0, 1, 0, 0, 4, 1, 1, 1, 0.0, 0.0, 0.0, 0, 1000, 0))
+    assert pick([new, old], other) is None
 
 
 @pytest.mark.anyio

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -44,12 +43,18 @@ from litestar_storages.backends._fs_paths import (
     FILE_READ_FLAGS,
     INTERNAL_DIR,
     O_CLOEXEC,
+    O_NOFOLLOW,
     DirPath,
     open_dirs,
     unlink_quietly,
     write_file_atomic,
 )
 from litestar_storages.exceptions import StorageFileNotFoundError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: FileSystemStorage refuses to start there
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["MetaStore", "Version", "pick"]
 
@@ -257,13 +262,14 @@ class MetaStore:
                 stack.enter_context(_THREAD_LOCKS[stripe])
                 fd = os.open(
                     f"{stripe:02x}",
-                    os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | O_CLOEXEC,
+                    os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC,
                     self.permissions,
                     dir_fd=dirs.fd,
                 )
                 stack.callback(os.close, fd)
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    if fcntl is not None:
+                        fcntl.flock(fd, fcntl.LOCK_EX)
                 except OSError as exc:
                     # Some network and FUSE filesystems have no flock: the thread lock still
                     # serialises this process, and sidecar versions keep readers correct.

@@ -102,7 +102,7 @@ class Staging:
                 write_file_atomic(
                     dirs.fd, _MANIFEST, body, self.tree.permissions, fsync=self.tree.fsync
                 )
-                self.tree.sync_dir(dirs.fds[-2])
+                self.tree.sync_path(dirs)
             finally:
                 dirs.close()
         return upload_id
@@ -251,6 +251,10 @@ class AssembleJob:
 
     def _prepare(self) -> None:
         self._dirs, self._manifest = self.staging.open(self.upload)
+        if not self.parts:
+            raise StoragePreconditionFailedError(
+                "a multipart upload needs at least one part", key=self.upload.key, backend=BACKEND
+            )
         digests = hashlib.md5(usedforsecurity=False)
         for number, etag in self.parts:
             clean = etag.strip('"')

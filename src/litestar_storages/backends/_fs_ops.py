@@ -24,11 +24,13 @@ from litestar_storages.backends._fs_paths import (
     DIR_FLAGS,
     FILE_READ_FLAGS,
     O_CLOEXEC,
+    O_NOFOLLOW,
     RESERVED_PREFIX,
     TEMP_FLAGS,
     DirPath,
     collision,
     fsync_dir,
+    fsync_path,
     lstat_or_none,
     mapped,
     open_dirs,
@@ -123,6 +125,11 @@ class Tree:
         """Make renames and unlinks in a directory durable (unless fsync is off)."""
         if self.fsync:
             fsync_dir(fd)
+
+    def sync_path(self, path: DirPath) -> None:
+        """``sync_dir`` plus the parents of the directories ``path`` created."""
+        if self.fsync:
+            fsync_path(path)
 
     def open_root(self) -> int:
         """A fresh descriptor of the root (one per operation: nothing shared to close early)."""
@@ -308,12 +315,9 @@ class Tree:
                     old = pick(self.meta.read(root, destination), existing) if existing else None
                     # rename keeps size, mtime and inode, so the source's version still
                     # matches the file under its new name; written first as for a put.
+                    # Until the rename, readers of the destination still see its old data.
                     versions = [v for v in (version, old) if v is not None]
-                    if versions:
-                        meta_dir = self.meta.write(root, destination, versions)
-                    else:
-                        meta_dir = None
-                        self.meta.remove(root, destination)
+                    meta_dir = self.meta.write(root, destination, versions) if versions else None
                     try:
                         try:
                             os.rename(
@@ -327,15 +331,18 @@ class Tree:
                                 return None
                             raise
                         moved = True
-                        self.sync_dir(dst.fd)
+                        self.sync_path(dst)
                         if src.segments != dst.segments:
                             self.sync_dir(src.fd)
                         if meta_dir is not None:
-                            self.sync_dir(meta_dir.fd)
+                            self.sync_path(meta_dir)
                     finally:
                         if meta_dir is not None:
                             meta_dir.close()
                     self.meta.remove(root, source)
+                    if version is None:
+                        # The source had no metadata: what the destination had is stale now.
+                        self.meta.remove(root, destination)
                 prune_empty(src)
                 return stored_file(destination, st, version)
             finally:
@@ -563,8 +570,8 @@ class TempFile:
                     else:
                         self._link_exclusive(dirs, name, target)
                     self.committed = True
-                    self.tree.sync_dir(dirs.fd)
-                    self.tree.sync_dir(meta_dir.fd)
+                    self.tree.sync_path(dirs)
+                    self.tree.sync_path(meta_dir)
                 finally:
                     meta_dir.close()
         self._dirs = None
@@ -588,7 +595,7 @@ class TempFile:
             try:
                 placeholder = os.open(
                     target,
-                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC,
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     self.tree.permissions,
                     dir_fd=dirs.fd,
                 )

@@ -32,14 +32,17 @@ __all__ = [
     "BACKEND",
     "DIR_FLAGS",
     "FILE_READ_FLAGS",
+    "HAVE_POSIX",
     "INTERNAL_DIR",
     "NAME_MAX",
     "O_CLOEXEC",
+    "O_NOFOLLOW",
     "RESERVED_PREFIX",
     "TEMP_FLAGS",
     "DirPath",
     "collision",
     "fsync_dir",
+    "fsync_path",
     "key_segments",
     "lstat_or_none",
     "mapped",
@@ -67,11 +70,16 @@ TEMP_PREFIX = ".litestar-storages-tmp-"
 NAME_MAX = 255
 """Longest file name, in bytes, on ext4, XFS, btrfs, tmpfs, APFS and NTFS alike."""
 
-O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | O_CLOEXEC
+# getattr: the module must import everywhere; FileSystemStorage refuses to start where these
+# flags are missing (see HAVE_POSIX) instead of failing at import time.
+O_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)
+O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+O_DIRECTORY: int = getattr(os, "O_DIRECTORY", 0)
+HAVE_POSIX = bool(O_NOFOLLOW and O_DIRECTORY) and os.open in os.supports_dir_fd
+DIR_FLAGS = os.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
 # O_NONBLOCK: opening a FIFO swapped in for a file must not hang the worker thread.
-FILE_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC
-TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
+FILE_READ_FLAGS = os.O_RDONLY | O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | O_CLOEXEC
+TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
 
 _ERRNO_CLASSES: dict[int, type[StorageError]] = {
     errno.ENOENT: StorageFileNotFoundError,
@@ -80,7 +88,7 @@ _ERRNO_CLASSES: dict[int, type[StorageError]] = {
     errno.EROFS: StoragePermissionError,
     errno.ELOOP: StoragePermissionError,
     errno.ENOSPC: StorageQuotaExceededError,
-    errno.EDQUOT: StorageQuotaExceededError,
+    getattr(errno, "EDQUOT", errno.ENOSPC): StorageQuotaExceededError,
     errno.EFBIG: StorageQuotaExceededError,
     errno.ENAMETOOLONG: StorageInvalidKeyError,
 }
@@ -188,7 +196,7 @@ def open_root(root: str, *, create: bool, dir_mode: int) -> int:
         StoragePermissionError: The root cannot be opened or created.
     """
     try:
-        return os.open(root, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+        return os.open(root, os.O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     except FileNotFoundError:
         if not create:
             raise StorageConfigurationError(
@@ -202,7 +210,7 @@ def open_root(root: str, *, create: bool, dir_mode: int) -> int:
         raise os_error(exc, key=None, action=f"opening storage root {root!r}") from exc
     try:
         os.makedirs(root, mode=dir_mode, exist_ok=True)
-        return os.open(root, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+        return os.open(root, os.O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     except NotADirectoryError:
         raise StorageConfigurationError(
             f"storage root {root!r} cannot be created: a parent is not a directory",
@@ -334,6 +342,18 @@ def fsync_dir(fd: int) -> None:
         # Some filesystems (and some network mounts) refuse fsync on directories.
         if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
             raise
+
+
+def fsync_path(path: DirPath) -> None:
+    """fsync the deepest directory, and the parent of every directory this walk created.
+
+    A new file is only durable once its own directory entry and those of any directories
+    created on the way are; existing parents need nothing.
+    """
+    fsync_dir(path.fd)
+    if path.created is not None:
+        for fd in path.fds[path.created : len(path.segments)]:
+            fsync_dir(fd)
 
 
 def prune_empty(path: DirPath, keep: int = 0) -> None:

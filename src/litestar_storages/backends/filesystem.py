@@ -64,11 +64,8 @@ from litestar_storages._types import (
 )
 from litestar_storages.backends._fs_multipart import AssembleJob, Staging
 from litestar_storages.backends._fs_ops import CopyJob, TempFile, Tree, truncated
-from litestar_storages.backends._fs_paths import BACKEND, key_segments
-from litestar_storages.exceptions import (
-    StorageConfigurationError,
-    StoragePreconditionFailedError,
-)
+from litestar_storages.backends._fs_paths import BACKEND, HAVE_POSIX, key_segments
+from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.progress import ProgressCallback, ProgressReporter
 
 __all__ = ["FileSystemConfig", "FileSystemStorage"]
@@ -134,7 +131,11 @@ class FileSystemConfig:
 def _check_platform() -> None:
     # Confinement rests on openat/linkat/renameat with O_NOFOLLOW: POSIX only.
     needed = (os.open, os.mkdir, os.rmdir, os.unlink, os.rename, os.link, os.stat)
-    if not all(f in os.supports_dir_fd for f in needed) or os.scandir not in os.supports_fd:
+    if (
+        not HAVE_POSIX
+        or not all(f in os.supports_dir_fd for f in needed)
+        or os.scandir not in os.supports_fd
+    ):
         raise StorageConfigurationError(
             "FileSystemStorage needs a POSIX system (openat, O_NOFOLLOW)", backend=BACKEND
         )
@@ -230,10 +231,10 @@ class FileSystemStorage(BaseStorage):
         reporter = ProgressReporter(
             progress_callback, key=key, operation="upload", total_bytes=data_length(data)
         )
+        await reporter.start()
         if not overwrite:
             # Fail before consuming the caller's stream; the link at commit is the real check.
             await self._run(functools.partial(self._tree.check_absent, key, segments))
-        await reporter.start()
         return await self._write(
             key,
             segments,
@@ -537,11 +538,6 @@ class FileSystemStorage(BaseStorage):
         """
         segments = key_segments(upload.key)
         chosen = self._resolve_parts(upload, parts)
-        if not chosen:
-            await anyio.lowlevel.checkpoint()
-            raise StoragePreconditionFailedError(
-                "a multipart upload needs at least one part", key=upload.key, backend=BACKEND
-            )
         job = AssembleJob(self._staging, upload, segments, chosen, overwrite=overwrite)
         try:
             while (stored := await self._run(functools.partial(job.step))) is None:
