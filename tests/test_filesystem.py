@@ -922,6 +922,28 @@ async def test_no_descriptor_leaks(storage: FileSystemStorage) -> None:
     assert open_fds() == before
 
 
+@pytest.mark.anyio
+async def test_abandoned_plain_async_for_releases_the_file_at_once(
+    storage: FileSystemStorage,
+) -> None:
+    await storage.put("k", b"x" * 3_000_000)
+    before = open_fds()
+    async for _ in storage.get("k"):  # the seeds' form: no `async with`, early break
+        break
+    # The stream is unreachable now; CPython frees it (and closes the file) right away,
+    # with no async generator left for the event loop to finalise later.
+    assert open_fds() == before
+
+
+@pytest.mark.anyio
+async def test_reading_after_aclose_yields_nothing(storage: FileSystemStorage) -> None:
+    await storage.put("k", b"x" * 3_000_000)
+    stream = storage.get("k")
+    assert len(await stream.__anext__()) == 1024 * 1024
+    await stream.aclose()
+    assert [chunk async for chunk in stream] == []
+
+
 # --------------------------------------------------------------------------- listing
 @pytest.mark.anyio
 async def test_listing_is_sorted_by_the_full_key_string(storage: FileSystemStorage) -> None:

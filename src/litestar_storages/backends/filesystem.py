@@ -63,8 +63,9 @@ from litestar_storages._types import (
     validate_prefix,
 )
 from litestar_storages.backends._fs_multipart import AssembleJob, Staging
-from litestar_storages.backends._fs_ops import CopyJob, TempFile, Tree, truncated
+from litestar_storages.backends._fs_ops import CopyJob, TempFile, Tree
 from litestar_storages.backends._fs_paths import BACKEND, HAVE_POSIX, key_segments
+from litestar_storages.backends._fs_stream import FileChunks
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.progress import ProgressCallback, ProgressReporter
 
@@ -379,36 +380,8 @@ class FileSystemStorage(BaseStorage):
         """
         segments = key_segments(key)
         reporter = ProgressReporter(progress_callback, key=key, operation="download")
-        return ByteStream(self._chunks(key, segments, start, end, reporter), progress=reporter)
-
-    async def _chunks(
-        self,
-        key: str,
-        segments: list[str],
-        start: int | None,
-        end: int | None,
-        reporter: ProgressReporter,
-    ) -> AsyncGenerator[bytes, None]:
-        fd, position, remaining, first = await self._run(
-            functools.partial(self._tree.open_read, key, segments, start, end)
-        )
-        try:
-            reporter.total_bytes = len(first) + remaining
-            if first:
-                yield first
-            while remaining > 0:
-                chunk = await self._run(
-                    functools.partial(os.pread, fd, min(CHUNK_SIZE, remaining), position)
-                )
-                if not chunk:
-                    raise truncated(key)
-                position += len(chunk)
-                remaining -= len(chunk)
-                yield chunk
-        finally:
-            # Closing a descriptor opened read-only does no I/O, so it runs inline: this
-            # finally may execute in an async generator finaliser, where awaiting is unsafe.
-            os.close(fd)
+        source = FileChunks(self._tree, key, segments, start=start, end=end, reporter=reporter)
+        return ByteStream(source, progress=reporter)
 
     async def exists(self, key: str) -> bool:
         """Whether ``key`` exists (a directory does not count as a key).
