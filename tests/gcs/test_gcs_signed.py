@@ -208,7 +208,7 @@ async def test_post_policy_fields(signer: GCSStorage) -> None:
         conditions=[["content-length-range", 0, 1024]],
         fields={"content-type": "text/plain"},
     )
-    assert url == "https://storage.googleapis.com/bkt/"
+    assert url == "https://storage.googleapis.com/bkt"
     assert fields["key"] == "p/up.txt"
     assert fields["x-goog-algorithm"] == "GOOG4-RSA-SHA256"
     assert fields["content-type"] == "text/plain"

@@ -105,7 +105,7 @@ def signed_post_policy(
     """
     seconds = expiry_seconds(expires_in)
     try:
-        return generate_signed_post_policy(
+        url, form = generate_signed_post_policy(
             _key(credentials),
             bucket=bucket,
             key=name,
@@ -118,3 +118,7 @@ def signed_post_policy(
         )
     except ValueError as exc:
         raise StorageConfigurationError(f"cannot sign the policy: {exc}", backend="gcs") from None
+    # The form's action is the bucket URL ("POST Object": action="https://storage.googleapis.com
+    # /BUCKET"); the URL is not part of the policy, and emulators only route it without the
+    # trailing slash that Google's client libraries add.
+    return url.rstrip("/"), form
