@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from litestar_storages._http.clock import Clock, SkewedClock, system_clock
@@ -356,7 +357,16 @@ class ResponseBody(AsyncIterator[bytes]):
         self._request = request
         self._backend = backend
         content = _content_if_read(response)
-        self._chunks = response.aiter_raw() if content is None else _single(content)
+        # The transport's stream itself, not ``response.aiter_raw()``: that is an async
+        # generator which, abandoned after an early close, trio finalises "later, somewhere
+        # else" with a ResourceWarning. Our transport's streams are plain iterators.
+        self._chunks: AsyncIterator[bytes]
+        if content is not None:
+            self._chunks = _single(content)
+        else:
+            stream = response.stream
+            assert isinstance(stream, httpx.AsyncByteStream)
+            self._chunks = stream.__aiter__()
         length = response.headers.get("content-length")
         self.expected = int(length) if length and length.isdigit() else None
         self.received = 0
@@ -365,6 +375,9 @@ class ResponseBody(AsyncIterator[bytes]):
         return self
 
     async def __anext__(self) -> bytes:
+        # A transport may hand out buffered bytes without reaching a checkpoint; a cancelled
+        # reader must still stop here ("every async function is a checkpoint", trio's rule).
+        await anyio.lowlevel.checkpoint_if_cancelled()
         try:
             chunk = await self._chunks.__anext__()
         except StopAsyncIteration:
@@ -399,4 +412,8 @@ class ResponseBody(AsyncIterator[bytes]):
 
     async def aclose(self) -> None:
         """Release the connection. Idempotent."""
-        await _close(self.response)
+        with anyio.CancelScope(shield=True):
+            close = getattr(self._chunks, "aclose", None)
+            if close is not None:
+                await close()
+            await self.response.aclose()

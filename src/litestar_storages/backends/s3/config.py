@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Literal
 from urllib.parse import urlsplit
@@ -38,9 +38,9 @@ class ProviderTraits:
 
     Attributes:
         name: Short name (``aws``, ``r2``, ``b2``, ``minio``, ``spaces``, ``ceph``, ``generic``).
-        conditional_writes: Honours ``If-None-Match: *`` on PutObject and
-            CompleteMultipartUpload (create-only writes). Without it, ``overwrite=False`` checks
-            with HeadObject first, which is racy.
+        conditional_writes: Honours ``If-None-Match: *`` on PutObject (create-only writes).
+            Without it, ``overwrite=False`` checks with HeadObject first, which is racy.
+        conditional_complete: Honours ``If-None-Match: *`` on CompleteMultipartUpload too.
         checksum_sha256: Accepts (and returns) ``x-amz-checksum-sha256`` on PutObject.
         path_style: Path-style addressing (``host/bucket/key``) by default.
         default_region: Signing region when none is configured.
@@ -51,6 +51,11 @@ class ProviderTraits:
     checksum_sha256: bool
     path_style: bool
     default_region: str = "us-east-1"
+    conditional_complete: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.conditional_complete is None:
+            object.__setattr__(self, "conditional_complete", self.conditional_writes)
 
 
 PROVIDERS: dict[str, ProviderTraits] = {
@@ -71,8 +76,17 @@ PROVIDERS: dict[str, ProviderTraits] = {
     "spaces": ProviderTraits(
         "spaces", conditional_writes=False, checksum_sha256=False, path_style=True
     ),
-    # Ceph radosgw 16.2 (Pacific): If-None-Match on PUT; no flexible checksums (Reef and later).
-    "ceph": ProviderTraits("ceph", conditional_writes=True, checksum_sha256=False, path_style=True),
+    # Ceph radosgw 16.2 (Pacific), as measured: If-None-Match honoured on PutObject but ignored
+    # on CompleteMultipartUpload; no flexible checksums (Reef and later).
+    "ceph": ProviderTraits(
+        "ceph",
+        conditional_writes=True,
+        checksum_sha256=False,
+        path_style=True,
+        conditional_complete=False,
+    ),
+    # moto (the test emulator), as measured: both conditional writes; flexible checksums.
+    "moto": ProviderTraits("moto", conditional_writes=True, checksum_sha256=True, path_style=True),
     # Anything else: assume only the classic API.
     "generic": ProviderTraits(
         "generic", conditional_writes=False, checksum_sha256=False, path_style=True
@@ -141,9 +155,11 @@ class S3Config:
         max_pool_connections: Most connections the shared pool opens to this endpoint.
         addressing_style: ``virtual`` (``bucket.host/key``), ``path`` (``host/bucket/key``) or
             ``auto``: virtual for AWS when the bucket name allows it, path otherwise.
-        provider: ``aws``, ``r2``, ``b2``, ``minio``, ``spaces``, ``ceph`` or ``generic``;
+        provider: ``aws``, ``r2``, ``b2``, ``minio``, ``spaces``, ``ceph``, ``moto`` or
+            ``generic``;
             ``None`` detects it from the endpoint (custom endpoints: ``generic``).
-        conditional_writes: Override the provider's support for ``If-None-Match: *``.
+        conditional_writes: Override the provider's support for ``If-None-Match: *`` (on
+            PutObject and CompleteMultipartUpload).
         checksum_sha256: Override whether ``x-amz-checksum-sha256`` is sent with PutObject.
         profile: Shared-config profile. Env: ``AWS_PROFILE``; default ``default``.
         anonymous: Send unsigned requests (public buckets). Never chosen implicitly.
@@ -286,18 +302,14 @@ def resolve_endpoint(
     )
     provider = config.provider or detect_provider(endpoint)
     traits = PROVIDERS[provider]
-    if config.conditional_writes is not None or config.checksum_sha256 is not None:
-        traits = ProviderTraits(
-            traits.name,
-            conditional_writes=traits.conditional_writes
-            if config.conditional_writes is None
-            else config.conditional_writes,
-            checksum_sha256=traits.checksum_sha256
-            if config.checksum_sha256 is None
-            else config.checksum_sha256,
-            path_style=traits.path_style,
-            default_region=traits.default_region,
+    if config.conditional_writes is not None:
+        traits = replace(
+            traits,
+            conditional_writes=config.conditional_writes,
+            conditional_complete=config.conditional_writes,
         )
+    if config.checksum_sha256 is not None:
+        traits = replace(traits, checksum_sha256=config.checksum_sha256)
     region = config.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     region = region or profile_region
     fixed = region is not None

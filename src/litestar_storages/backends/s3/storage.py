@@ -29,6 +29,7 @@ from litestar_storages._protocol import BaseStorage, PartsArg
 from litestar_storages._stream import ByteStream
 from litestar_storages._types import (
     DEFAULT_PART_SIZE,
+    MAX_KEY_BYTES,
     MultipartUpload,
     StoredFile,
     validate_key,
@@ -50,6 +51,7 @@ from litestar_storages.exceptions import (
     StorageFileExistsError,
     StorageFileNotFoundError,
     StorageIntegrityError,
+    StorageInvalidKeyError,
     StoragePreconditionFailedError,
 )
 from litestar_storages.progress import ProgressCallback, ProgressReporter
@@ -234,21 +236,43 @@ class S3Storage(BaseStorage):
         ep = await self._ready()
         sender = self._sender()
         try:
-            return await operation(sender, ep)
+            try:
+                return await operation(sender, ep)
+            except StorageError as exc:
+                cause = exc.__cause__
+                if not isinstance(cause, ProviderError):
+                    raise
+                region = cause.details.get("BucketRegion") or cause.details.get("Region")
+                wrong_region = cause.code in _REGION_CODES or cause.status == 301
+                if not (region and wrong_region and ep.relocate(region)):
+                    raise
+                logger.info("bucket %r is in region %s; using it", ep.bucket, region)
+                return await operation(sender, ep)
         except StorageError as exc:
-            cause = exc.__cause__
-            if not isinstance(cause, ProviderError):
-                raise
-            region = cause.details.get("BucketRegion") or cause.details.get("Region")
-            wrong_region = cause.code in _REGION_CODES or cause.status == 301
-            if not (region and wrong_region and ep.relocate(region)):
-                raise
-            logger.info("bucket %r is in region %s; using it", ep.bucket, region)
-            return await operation(sender, ep)
+            self._as_given(exc)
+            raise
+
+    def _as_given(self, exc: StorageError) -> None:
+        """Name the key as the caller gave it (without the storage prefix) in an error."""
+        prefix = self._prefix
+        if prefix and exc.key is not None and exc.key.startswith(prefix):
+            relative = exc.key[len(prefix) :]
+            exc.message = exc.message.replace(repr(exc.key), repr(relative))
+            exc.args = (exc.message,)
+            exc.key = relative
 
     def _full(self, key: str) -> str:
         validate_key(key, backend="s3")
-        return self._prefix + key
+        full = self._prefix + key
+        # S3 "Object key naming": at most 1024 bytes of UTF-8, the storage prefix included.
+        if len(full.encode("utf-8")) > MAX_KEY_BYTES:
+            raise StorageInvalidKeyError(
+                f"key {key!r} is too long: with the prefix {self._prefix!r} it has "
+                f"{len(full.encode('utf-8'))} UTF-8 bytes, S3 allows {MAX_KEY_BYTES}",
+                key=key,
+                backend="s3",
+            )
+        return full
 
     @property
     def _prefix(self) -> str:
@@ -271,10 +295,10 @@ class S3Storage(BaseStorage):
     async def _head(self, full_key: str) -> client.ObjectHead | None:
         return await self._call(lambda s, ep: client.head_object(s, ep, full_key))
 
-    async def _refuse_existing(self, key: str, ep: S3Endpoint) -> bool:
+    async def _refuse_existing(self, key: str, enforced_by_server: bool) -> bool:
         """For ``overwrite=False``: whether the server enforces it (``If-None-Match``); if not,
         check first (racy: documented)."""
-        if ep.traits.conditional_writes:
+        if enforced_by_server:
             return True
         if await self._head(self._full(key)) is not None:
             raise StorageFileExistsError(f"file exists: {key}", key=key, backend="s3")
@@ -326,7 +350,9 @@ class S3Storage(BaseStorage):
     ) -> StoredFile:
         full = self._full(key)
         ep = await self._ready()
-        conditional = not overwrite and await self._refuse_existing(key, ep)
+        conditional = not overwrite and await self._refuse_existing(
+            key, ep.traits.conditional_writes
+        )
         sha_hex, md5_hex, sha_b64 = await _hash(body)
         try:
             result = await self._call(
@@ -687,7 +713,9 @@ class S3Storage(BaseStorage):
                     backend="s3",
                 )
         ep = await self._ready()
-        conditional = not overwrite and await self._refuse_existing(upload.key, ep)
+        conditional = not overwrite and await self._refuse_existing(
+            upload.key, bool(ep.traits.conditional_complete)
+        )
         try:
             await self._call(
                 lambda s, ep: client.complete_multipart_upload(
