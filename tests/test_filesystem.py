@@ -36,7 +36,7 @@ from litestar_storages import (
     StoragePreconditionFailedError,
     StoredFile,
 )
-from litestar_storages.backends import _fs_multipart, _fs_ops
+from litestar_storages.backends import _fs_multipart, _fs_ops, _fs_write
 from litestar_storages.backends._fs_meta import Version, pick
 
 TEMP_MARK = ".litestar-storages-tmp-"
@@ -768,7 +768,7 @@ async def test_copy_keeps_content_type_metadata_and_etag(storage: FileSystemStor
 async def test_copy_in_several_hops(
     storage: FileSystemStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_fs_ops, "COPY_BLOCK", 100_000)
+    monkeypatch.setattr(_fs_write, "COPY_BLOCK", 100_000)
     body = os.urandom(1_050_000)
     await storage.put("s", body)
     await storage.copy("s", "d")

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from litestar_storages._types import MultipartUpload, StoredFile
-from litestar_storages.backends._fs_ops import COPY_BLOCK, TempFile, Tree
+from litestar_storages.backends._fs_ops import Tree
 from litestar_storages.backends._fs_paths import (
     BACKEND,
     DIR_FLAGS,
@@ -40,6 +40,7 @@ from litestar_storages.backends._fs_paths import (
     unlink_quietly,
     write_file_atomic,
 )
+from litestar_storages.backends._fs_write import COPY_BLOCK, TempFile
 from litestar_storages.exceptions import (
     StorageError,
     StorageFileNotFoundError,

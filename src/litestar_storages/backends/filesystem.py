@@ -3,7 +3,8 @@
 Every blocking call runs in a worker thread (``anyio.to_thread.run_sync``), each hop doing a
 whole step (a small ``put`` is one hop: walk, create, write, fsync, sidecar, rename, directory
 fsync). The blocking half lives in ``_fs_paths`` (confinement), ``_fs_meta`` (sidecars),
-``_fs_ops`` (reads, writes, listing) and ``_fs_multipart`` (staged parts).
+``_fs_ops`` (reads, delete, move, listing), ``_fs_write`` (atomic writes, copies),
+``_fs_stream`` (downloads) and ``_fs_multipart`` (staged parts).
 
 Design choices, and why:
 
@@ -34,6 +35,12 @@ Design choices, and why:
 * **Permissions**: files get exactly ``permissions``, directories the same with execute added
   wherever read is granted (``0o644`` → ``0o755``, ``0o640`` → ``0o750``), regardless of the
   umask; a root created by ``create_dirs`` follows the umask like ``mkdir -p``.
+* **Durability**: before a write returns, the data file, its sidecar, their directories and
+  the parents of any directory created on the way are fsynced (``fsync=False`` opts out).
+  Writers of one key are serialised by a lock stripe (thread lock + ``flock``), so processes
+  sharing a root agree too.
+* **Platform**: POSIX only (``openat`` and friends); elsewhere the constructor raises
+  ``StorageConfigurationError``.
 """
 
 from __future__ import annotations
@@ -63,9 +70,10 @@ from litestar_storages._types import (
     validate_prefix,
 )
 from litestar_storages.backends._fs_multipart import AssembleJob, Staging
-from litestar_storages.backends._fs_ops import CopyJob, TempFile, Tree
+from litestar_storages.backends._fs_ops import Tree
 from litestar_storages.backends._fs_paths import BACKEND, HAVE_POSIX, key_segments
 from litestar_storages.backends._fs_stream import FileChunks
+from litestar_storages.backends._fs_write import CopyJob, TempFile
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.progress import ProgressCallback, ProgressReporter
 
@@ -175,7 +183,12 @@ class FileSystemStorage(BaseStorage):
     * Files dropped into the root by other programs are listed and readable; they have no
       content type or metadata and a fallback ETag. Staging files of a process killed mid-write
       (hidden ``.litestar-storages-tmp-*``) stay on disk until removed by hand.
-    * Listing holds one directory's entry names in memory at a time (sorting needs them).
+    * Listing holds the entry names of the directories being walked in memory (one listing
+      per level: sorting needs them), so a single directory of millions of files costs memory.
+    * Multipart uploads never completed nor aborted keep their parts under
+      ``.litestar-storages/uploads/`` (S3 keeps them too, until a lifecycle rule runs).
+    * ``list`` and ``get`` of files written in place by other programs see them as they are;
+      a file shrinking while it is read raises ``StorageIntegrityError``.
 
     Args:
         config: Where and how to store files.
