@@ -357,3 +357,21 @@ async def test_failed_put_large_aborts_its_upload(
         await storage.put_large("k", b"a" * 10 + b"b" * 10, part_size=10)
     assert "Md5Mismatch" in repr(caught.value) or "Md5Mismatch" in str(caught.value.__cause__)
     assert listing.called
+
+
+async def test_parts_and_completes_after_abort_fail_without_a_request(
+    router: respx.MockRouter, storage: AzureStorage
+) -> None:
+    from litestar_storages import MultipartUpload
+
+    upload = await storage.start_multipart_upload("k")
+    router.get(URL).mock(return_value=error(404, "BlobNotFound"))
+    await storage.abort_multipart_upload(upload)
+    saved = MultipartUpload.from_dict(upload.to_dict())
+    for aborted in (upload, saved):
+        with pytest.raises(StorageFileNotFoundError) as caught:
+            await storage.upload_part(aborted, 1, b"x")
+        assert caught.value.code == "NoSuchUpload"
+        with pytest.raises(StorageFileNotFoundError):
+            await storage.complete_multipart_upload(aborted, [block_id("0" * 32, 1)])
+    await storage.abort_multipart_upload(upload)  # aborting again is fine

@@ -618,7 +618,7 @@ class AzureStorage(BaseStorage):
     ) -> str:
         """Put Block for one part; returns its block id (the "ETag" to complete with)."""
         self._check_part_number(upload, part_number)
-        block = block_id(upload.upload_id, part_number)
+        block = block_id(_live_upload_id(upload), part_number)
         body = bytes(data)
         name = self._name(upload.key)
         await client.put_block(
@@ -638,6 +638,7 @@ class AzureStorage(BaseStorage):
                 not this upload's block id.
             StorageFileExistsError: ``overwrite=False`` and the blob exists.
         """
+        upload_id = _live_upload_id(upload)
         chosen = self._resolve_parts(upload, parts)
         if not chosen:
             raise StoragePreconditionFailedError(
@@ -645,7 +646,7 @@ class AzureStorage(BaseStorage):
             )
         blocks = []
         for number, etag in chosen:
-            expected = block_id(upload.upload_id, number)
+            expected = block_id(upload_id, number)
             if etag.strip('"') != expected:
                 raise StoragePreconditionFailedError(
                     f"part {number} was not uploaded with ETag {etag!r}",
@@ -681,16 +682,35 @@ class AzureStorage(BaseStorage):
         are discarded (an empty create-only commit, then a conditional delete of that empty
         blob); when it exists, or another upload to it is in progress, they are left to the
         blob's next write or the service's 7-day collection, and this is logged. See
-        ``_multipart.discard_uncommitted_blocks``. Aborting twice is not an error.
+        ``_multipart.discard_uncommitted_blocks``. The upload is then marked aborted: parts
+        and completes with it fail with ``NoSuchUpload``. Aborting twice is not an error.
         """
-        upload.parts = []  # completing it afterwards must not commit a stale part list
+        upload_id = upload.upload_id.removeprefix(_ABORTED)
         await discard_uncommitted_blocks(
             self._sender(),
             self.location,
             self._name(upload.key),
             key=upload.key,
-            upload_id=upload.upload_id,
+            upload_id=upload_id,
         )
+        # The service keeps no upload state, so the upload itself remembers that it was
+        # aborted (it survives to_dict): later parts and completes fail like S3's NoSuchUpload.
+        upload.upload_id = f"{_ABORTED}{upload_id}"
+        upload.parts = []
+
+
+_ABORTED = "aborted:"
+
+
+def _live_upload_id(upload: MultipartUpload) -> str:
+    if upload.upload_id.startswith(_ABORTED):
+        raise StorageFileNotFoundError(
+            f"the multipart upload to {upload.key!r} was aborted",
+            key=upload.key,
+            backend="azure",
+            code="NoSuchUpload",
+        )
+    return upload.upload_id
 
 
 def _exists(exc: StoragePreconditionFailedError, key: str, overwrite: bool) -> StorageError:
