@@ -439,7 +439,14 @@ class S3Storage(BaseStorage):
             expected_sha = body.response.headers.get("x-amz-checksum-sha256")
             # Composite (multipart) checksums are "<base64>-N" and cover parts, not the body.
             hasher = hashlib.sha256() if expected_sha and "-" not in expected_sha else None
-            async for chunk in body:
+            while True:
+                try:
+                    chunk = await body.__anext__()
+                except StopAsyncIteration:
+                    break
+                except StorageError as exc:  # truncated body, read timeout
+                    self._as_given(exc)
+                    raise
                 if hasher is not None:
                     hasher.update(chunk)
                 yield chunk
