@@ -41,7 +41,13 @@ test-unit: $(STAMP)
 
 test: $(STAMP)
 	$(MAKE) check
-	$(PYTEST) tests conformance -q -p no:cacheprovider
+	scripts/test-all.sh
+
+emulators-up: $(STAMP)
+	scripts/emulators.sh up
+
+emulators-down:
+	scripts/emulators.sh down
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
