@@ -473,6 +473,27 @@ async def test_metadata_must_be_strings_before_any_io(
     assert not exists(root)
 
 
+@pytest.mark.anyio
+async def test_concurrent_writes_and_deletes_in_shared_directories_never_fail(
+    fast: FileSystemStorage, root: Path
+) -> None:
+    # Deletes prune directories that concurrent puts and moves are creating files in: those
+    # retry their walk instead of failing, and nothing is left half-done.
+    async def writer(number: int) -> None:
+        for index in range(20):
+            here, there = f"shared/{index % 3}/w{number}", f"shared/{(index + 1) % 3}/m{number}"
+            await fast.put(here, b"x", metadata={"n": str(number)})
+            assert (await fast.move(here, there)).metadata == {"n": str(number)}
+            await fast.delete(there)
+
+    async with anyio.create_task_group() as tg:
+        for number in range(8):
+            tg.start_soon(writer, number)
+    assert await keys(fast) == []
+    assert data_files(root) == set()
+    assert temp_files(root) == []
+
+
 # --------------------------------------------------------------------------- create-only
 @pytest.mark.anyio
 async def test_create_only_refuses_an_existing_key_without_reading_the_data(

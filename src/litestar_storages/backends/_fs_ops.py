@@ -36,6 +36,7 @@ from litestar_storages.backends._fs_paths import (
     symlink_refused,
 )
 from litestar_storages.exceptions import (
+    StorageError,
     StorageFileExistsError,
     StorageFileNotFoundError,
     StorageIntegrityError,
@@ -75,6 +76,13 @@ def stored_file(key: str, st: os.stat_result, version: Version | None) -> Stored
         last_modified=_EPOCH + timedelta(microseconds=st.st_mtime_ns // 1000),
         metadata=dict(version.metadata) if version else {},
     )
+
+
+class _Retry:
+    """Returned by a move attempt that lost a race with a directory prune: try again."""
+
+
+_RETRY = _Retry()
 
 
 def _not_found(key: str) -> StorageFileNotFoundError:
@@ -279,57 +287,78 @@ class Tree:
         root): the caller then copies and deletes.
         """
         with mapped(source, "moving"):
-            src = self.parent(src_segments, source, create=False)
-            try:
-                dst = self.parent(dst_segments, destination, create=True)
-            except BaseException:
-                src.close()
-                raise
-            root = src.fds[0]
-            moved = False
-            try:
-                with self.meta.lock(root, [source, destination]):
-                    st = self.regular(src.fd, src_segments[-1], source)
-                    existing = self.check_target(dst, dst_segments[-1], destination, overwrite=True)
-                    version = pick(self.meta.read(root, source), st)
-                    old = pick(self.meta.read(root, destination), existing) if existing else None
-                    # rename keeps size, mtime and inode, so the source's version still
-                    # matches the file under its new name; written first as for a put.
-                    # Until the rename, readers of the destination still see its old data.
-                    versions = [v for v in (version, old) if v is not None]
-                    meta_dir = self.meta.write(root, destination, versions) if versions else None
+            for _ in range(16):
+                moved = self._move_once(source, src_segments, destination, dst_segments)
+                if not isinstance(moved, _Retry):
+                    return moved
+            raise StorageError(
+                f"the destination directory of {destination!r} keeps disappearing",
+                key=destination,
+                backend=BACKEND,
+            )
+
+    def _move_once(
+        self,
+        source: str,
+        src_segments: Sequence[str],
+        destination: str,
+        dst_segments: Sequence[str],
+    ) -> StoredFile | _Retry | None:
+        src = self.parent(src_segments, source, create=False)
+        try:
+            dst = self.parent(dst_segments, destination, create=True)
+        except BaseException:
+            src.close()
+            raise
+        root = src.fds[0]
+        moved = False
+        try:
+            with self.meta.lock(root, [source, destination]):
+                st = self.regular(src.fd, src_segments[-1], source)
+                existing = self.check_target(dst, dst_segments[-1], destination, overwrite=True)
+                version = pick(self.meta.read(root, source), st)
+                old = pick(self.meta.read(root, destination), existing) if existing else None
+                # rename keeps size, mtime and inode, so the source's version still matches
+                # the file under its new name; written first as for a put, so that until the
+                # rename readers of the destination still see its old data with its metadata.
+                versions = [v for v in (version, old) if v is not None]
+                meta_dir = self.meta.write(root, destination, versions) if versions else None
+                try:
                     try:
-                        try:
-                            os.rename(
-                                src_segments[-1],
-                                dst_segments[-1],
-                                src_dir_fd=src.fd,
-                                dst_dir_fd=dst.fd,
-                            )
-                        except OSError as exc:
-                            if exc.errno == errno.EXDEV:
-                                return None
-                            raise
-                        moved = True
-                        self.sync_path(dst)
-                        if src.segments != dst.segments:
-                            self.sync_dir(src.fd)
-                        if meta_dir is not None:
-                            self.sync_path(meta_dir)
-                    finally:
-                        if meta_dir is not None:
-                            meta_dir.close()
-                    self.meta.remove(root, source)
-                    if version is None:
-                        # The source had no metadata: what the destination had is stale now.
-                        self.meta.remove(root, destination)
-                prune_empty(src)
-                return stored_file(destination, st, version)
-            finally:
-                if not moved and dst.created is not None:
-                    prune_empty(dst, keep=dst.created)
-                src.close()
-                dst.close()
+                        os.rename(
+                            src_segments[-1],
+                            dst_segments[-1],
+                            src_dir_fd=src.fd,
+                            dst_dir_fd=dst.fd,
+                        )
+                    except FileNotFoundError:
+                        if lstat_or_none(src.fd, src_segments[-1]) is None:
+                            raise _not_found(source) from None
+                        return _RETRY  # a concurrent delete pruned the destination directory
+                    except OSError as exc:
+                        if exc.errno == errno.EXDEV:
+                            return None
+                        raise
+                    moved = True
+                    self.sync_path(dst)
+                    if src.segments != dst.segments:
+                        self.sync_dir(src.fd)
+                    if meta_dir is not None:
+                        self.sync_path(meta_dir)
+                finally:
+                    if meta_dir is not None:
+                        meta_dir.close()
+                self.meta.remove(root, source)
+                if version is None:
+                    # The source had no metadata: what the destination had is stale now.
+                    self.meta.remove(root, destination)
+            prune_empty(src)
+            return stored_file(destination, st, version)
+        finally:
+            if not moved and dst.created is not None:
+                prune_empty(dst, keep=dst.created)
+            src.close()
+            dst.close()
 
     # ------------------------------------------------------------------ listing
     def walk(self, prefix: str) -> Generator[tuple[str, os.stat_result], None, None]:

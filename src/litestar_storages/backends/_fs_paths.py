@@ -246,6 +246,10 @@ class DirPath:
             os.close(self.fds.pop())
 
 
+class _ParentGone(Exception):
+    """A directory we hold was removed (pruned by a concurrent delete): walk again."""
+
+
 def open_dirs(
     root_fd: int, segments: Sequence[str], *, key: str, create: bool, dir_mode: int = 0o755
 ) -> DirPath:
@@ -259,23 +263,48 @@ def open_dirs(
         StorageInvalidKeyError: ``create`` and a segment is an existing file (key collision).
     """
     path = DirPath(root_fd)
+    first_made: int | None = None
     try:
-        for index, segment in enumerate(segments):
-            fd, made = _open_child_dir(
-                path.fd, segment, key=key, where="/".join(segments[: index + 1]), create=create
-            )
-            path.fds.append(fd)
-            path.segments.append(segment)
-            if made:
-                if path.created is None:
-                    path.created = index
-                # Apply the mode exactly, whatever the umask: as with files, the configured
-                # permissions are what the operator asked for.
-                os.fchmod(fd, dir_mode)
+        # A concurrent delete prunes empty directories, possibly one we just opened or made:
+        # creating inside it then fails with ENOENT, and the walk restarts from the root
+        # (which is never pruned).
+        for _ in range(16):
+            try:
+                _walk(path, segments, key=key, create=create, dir_mode=dir_mode)
+            except _ParentGone:
+                if path.created is not None:
+                    first_made = min(path.created, first_made or path.created)
+                while len(path.fds) > 1:
+                    os.close(path.fds.pop())
+                path.segments.clear()
+                path.created = None
+                continue
+            if first_made is not None:
+                # Directories made in an earlier attempt count as ours: a failed write may
+                # remove them (only ever when empty).
+                path.created = min(first_made, path.created or first_made)
+            return path
+        raise StorageError(
+            f"the directories of {key!r} keep disappearing", key=key, backend=BACKEND
+        )
     except BaseException:
         path.close()
         raise
-    return path
+
+
+def _walk(path: DirPath, segments: Sequence[str], *, key: str, create: bool, dir_mode: int) -> None:
+    for index, segment in enumerate(segments):
+        fd, made = _open_child_dir(
+            path.fd, segment, key=key, where="/".join(segments[: index + 1]), create=create
+        )
+        path.fds.append(fd)
+        path.segments.append(segment)
+        if made:
+            if path.created is None:
+                path.created = index
+            # Apply the mode exactly, whatever the umask: as with files, the configured
+            # permissions are what the operator asked for.
+            os.fchmod(fd, dir_mode)
 
 
 def _open_child_dir(
@@ -300,6 +329,8 @@ def _open_child_dir(
             made = True
         except FileExistsError:
             made = False  # created concurrently, or a file: the next open tells which
+        except FileNotFoundError:
+            raise _ParentGone from None  # the parent itself was removed under us
         except OSError as exc:
             raise os_error(exc, key=key, action=f"creating directory {where!r}") from exc
     raise StorageError(
