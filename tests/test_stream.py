@@ -147,3 +147,14 @@ async def test_progress_is_reported_per_chunk() -> None:
     assert [info.bytes_transferred for info in seen] == [4, 8, 12]
     assert seen[-1].percentage == 100.0
     assert all(info.operation == "download" for info in seen)
+
+
+@pytest.mark.anyio
+async def test_read_with_a_size_behaves_like_a_file() -> None:
+    stream = ByteStream(_Source(chunks=2).run())  # chunks: 4 x 0x00, 4 x 0x01
+    assert await stream.read(3) == b"\x00" * 3
+    assert await stream.read(3) == b"\x00"  # the rest of the first chunk
+    assert await stream.read(0) == b""
+    assert await stream.read(100) == b"\x01" * 4
+    assert await stream.read(1) == b""
+    assert stream.closed

@@ -96,7 +96,7 @@ async def aiter_chunks(data: PutData, chunk_size: int = CHUNK_SIZE) -> AsyncGene
     """Yield ``data`` as non-empty chunks of at most ``chunk_size`` bytes."""
     check_data(data)
     if is_bytes_like(data):
-        view = memoryview(data)  # type: ignore[arg-type]
+        view = _byte_view(data)
         for start in range(0, view.nbytes, chunk_size):
             yield bytes(view[start : start + chunk_size])
         return
@@ -127,6 +127,16 @@ async def aiter_chunks(data: PutData, chunk_size: int = CHUNK_SIZE) -> AsyncGene
         close = getattr(data, "close", None)
         if close is not None and not hasattr(data, "read"):
             close()
+
+
+def _byte_view(data: Any) -> memoryview:
+    """A view indexed by byte, whatever the buffer's item format (``array('I')`` etc.)."""
+    view = memoryview(data)
+    if view.format == "B" and view.ndim == 1:
+        return view
+    if view.c_contiguous:
+        return view.cast("B")
+    return memoryview(view.tobytes())
 
 
 def _split(chunk: bytes, chunk_size: int) -> Iterable[bytes]:

@@ -28,6 +28,7 @@ from litestar_storages._chunks import (
     data_length,
     is_bytes_like,
 )
+from litestar_storages._concurrency import task_group
 from litestar_storages._types import (
     DEFAULT_PART_SIZE,
     PUT_LARGE_PART_SIZE,
@@ -459,7 +460,7 @@ class BaseStorage(ABC):
                 limiter.release()
 
         number = 0
-        async with anyio.create_task_group() as tg:
+        async with task_group() as tg:
             while True:
                 await limiter.acquire()
                 if pending:

@@ -10,7 +10,7 @@ import builtins
 import contextlib
 import hashlib
 import itertools
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
@@ -80,6 +80,44 @@ class _PendingUpload:
     content_type: str | None
     metadata: dict[str, str]
     parts: dict[int, tuple[bytes, str]] = field(default_factory=dict)
+
+
+class _Chunks:
+    """The chunk source behind ``get``: a view of the object as it was at the first read.
+
+    A class rather than an async generator, so a stream dropped without ``aclose()`` holds
+    nothing that needs finalising (trio warns about abandoned async generators).
+    """
+
+    __slots__ = ("_key", "_offset", "_range", "_reporter", "_storage", "_view")
+
+    def __init__(
+        self, storage: MemoryStorage, key: str, byte_range: slice, reporter: ProgressReporter
+    ) -> None:
+        self._storage = storage
+        self._key = key
+        self._range = byte_range
+        self._reporter = reporter
+        self._view: memoryview | None = None
+        self._offset = 0
+
+    async def __anext__(self) -> bytes:
+        await anyio.lowlevel.checkpoint()
+        if self._view is None:
+            entry = self._storage._objects.get(self._key)
+            if entry is None:
+                raise self._storage._missing(self._key)
+            self._view = memoryview(entry.data)[self._range]
+            self._reporter.total_bytes = self._view.nbytes
+        if self._offset >= self._view.nbytes:
+            raise StopAsyncIteration
+        chunk = bytes(self._view[self._offset : self._offset + CHUNK_SIZE])
+        self._offset += len(chunk)
+        return chunk
+
+    async def aclose(self) -> None:
+        self._offset = self._view.nbytes if self._view is not None else 0
+        self._view = memoryview(b"")
 
 
 class MemoryStorage(BaseStorage):
@@ -195,20 +233,7 @@ class MemoryStorage(BaseStorage):
         """Stream the object; ``start``/``end`` select the byte range [start, end)."""
         validate_key(key, backend="memory")
         reporter = ProgressReporter(progress_callback, key=key, operation="download")
-        return ByteStream(self._chunks(key, start, end, reporter), progress=reporter)
-
-    async def _chunks(
-        self, key: str, start: int | None, end: int | None, reporter: ProgressReporter
-    ) -> AsyncGenerator[bytes, None]:
-        await anyio.lowlevel.checkpoint()
-        entry = self._objects.get(key)
-        if entry is None:
-            raise self._missing(key)
-        view = memoryview(entry.data)[slice(start, end)]
-        reporter.total_bytes = view.nbytes
-        for offset in range(0, view.nbytes, CHUNK_SIZE):
-            yield bytes(view[offset : offset + CHUNK_SIZE])
-            await anyio.lowlevel.checkpoint()
+        return ByteStream(_Chunks(self, key, slice(start, end), reporter), progress=reporter)
 
     async def delete(self, key: str) -> None:
         """Delete ``key``; a missing key is not an error."""
