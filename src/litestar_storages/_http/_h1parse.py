@@ -80,9 +80,17 @@ class ResponseHead:
         keep_alive: Whether the connection may carry another request after this response.
     """
 
-    __slots__ = ("content_length", "framing", "headers", "http_version", "keep_alive", "reason", "status")
+    __slots__ = (
+        "content_length",
+        "framing",
+        "headers",
+        "http_version",
+        "keep_alive",
+        "reason",
+        "status",
+    )
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - built on every response: positional is cheaper
         self,
         status: int,
         reason: bytes,
@@ -108,7 +116,7 @@ def _error(message: str) -> httpx.RemoteProtocolError:
     return httpx.RemoteProtocolError(message)
 
 
-def find_head_end(buf: bytes, start: int = 0) -> int:
+def find_head_end(buf: bytes | bytearray, start: int = 0) -> int:
     """Return the offset just past the empty line that ends a head in ``buf``, or ``-1``.
 
     ``start`` lets a caller that appends to its buffer search only the new bytes (minus the
@@ -208,6 +216,8 @@ def parse_head(buf: bytes, end: int, *, request_method: bytes) -> ResponseHead:
         # An HTTP/1.x client cannot read another major version's framing.
         raise _error(f"unsupported HTTP version in status line: {status_line[:100]!r}")
     status = int(match[3])
+    if status < 100:
+        raise _error(f"status code out of range: {status}")
     http_version = b"HTTP/1.1" if match[2] != b"0" else b"HTTP/1.0"
     # Bytes of the reason phrase, minus the line's CR (an empty phrase is allowed).
     reason = match[4] or b""
@@ -299,7 +309,7 @@ class ChunkedDecoder:
         self.done = False
         self.trailers: list[tuple[bytes, bytes]] = []
 
-    def feed(self, data: bytes) -> tuple[list[bytes], bytes]:
+    def feed(self, data: bytes) -> tuple[list[bytes], bytes]:  # noqa: PLR0915 - one state machine
         """Decode as much of ``data`` as possible.
 
         Returns:
@@ -360,10 +370,9 @@ class ChunkedDecoder:
                             raise _error(f"trailers larger than {MAX_TRAILER_SIZE} bytes")
                         break
                     end = match.end()
-                    # h11 does not unfold trailers; neither do we.
                     block = data[pos:end]
                     block = block[:-2] if block.endswith(b"\r\n") else block[:-1]
-                    self.trailers = _trailer_lines(block)
+                    self.trailers = parse_header_lines(block)
                     pos = end
                 self._state = _DONE
                 self.done = True
@@ -371,13 +380,3 @@ class ChunkedDecoder:
             else:
                 break
         return out, (data[pos:] if pos else data)
-
-
-def _trailer_lines(block: bytes) -> list[tuple[bytes, bytes]]:
-    out = []
-    for line in _split_lines(block):
-        match = _HEADER_LINE.fullmatch(line)
-        if match is None:
-            raise _error(f"illegal trailer line: {line[:100]!r}")
-        out.append((match[1], match[2]))
-    return out
