@@ -14,6 +14,9 @@
 #   radosgw   Ceph radosgw 16.2 (Debian: mon + memstore OSD + rgw): verifies SigV4 headers and
 #             presigned URLs. Installed with apt-get when missing (root only). Where it cannot
 #             run it is skipped with a loud message, except under CI=true, where that fails.
+#   azurite   Azurite 3.35.0 blob service (npm, into .emulators/node): verifies SharedKey and SAS.
+#             A second instance serves UseDevelopmentStorage=true on 127.0.0.1:10000 when that
+#             port is free; otherwise that one example is skipped loudly (fails under CI=true).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +28,10 @@ BUCKET=litestar-storages-test
 RGW_KEY=LSTESTACCESSKEY00001
 RGW_SECRET=lstest-secret-key-for-the-local-radosgw-0001
 START_TIMEOUT=${EMULATOR_START_TIMEOUT:-120}
+AZURITE_VERSION=3.35.0
+AZURE_CONTAINER=litestar-storages-test
+AZURE_DEVSTORE_CONTAINER=my-container  # the filestore seed's container
+AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 log() { printf 'emulators: %s\n' "$*" >&2; }
 die() { printf 'emulators: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -231,6 +238,83 @@ EOF
   log "radosgw ready on 127.0.0.1:$rgw"
 }
 
+# ------------------------------------------------------------------------------------ azurite
+port_free() { # port_free <port>: can 127.0.0.1:<port> be bound?
+  "$PYTHON" -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try: s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError: sys.exit(1)' "$1"
+}
+
+install_azurite() {
+  [[ -x "$EMU/node/node_modules/.bin/azurite-blob" ]] && return
+  command -v npm >/dev/null || die "npm is needed to install azurite@$AZURITE_VERSION"
+  log "installing azurite@$AZURITE_VERSION into .emulators/node"
+  mkdir -p "$EMU/node"
+  (cd "$EMU/node" && npm install --no-audit --no-fund "azurite@$AZURITE_VERSION") >"$EMU/npm.log" 2>&1 \
+    || { tail -n 20 "$EMU/npm.log" >&2; die "npm install azurite@$AZURITE_VERSION failed (log: $EMU/npm.log)"; }
+}
+
+run_azurite() { # run_azurite <name> <port>: the blob service on 127.0.0.1:<port>, in memory
+  local dir="$EMU/$1"
+  mkdir -p "$dir"
+  # --skipApiVersionCheck: newer SDKs (the bench's peers) send versions 3.35 does not know yet.
+  "$EMU/node/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$2" \
+    --inMemoryPersistence --disableTelemetry --skipApiVersionCheck >"$dir/log" 2>&1 &
+  echo $! >"$dir/pid"
+  wait_http "http://127.0.0.1:$2/" 60 "$1" "$dir/log" "$dir/pid"
+}
+
+create_container() { # create_container <account url> <container>: SharedKey-signed Create Container
+  local py="$ROOT/.venv/bin/python"
+  [[ -x "$py" ]] || py=$PYTHON
+  PYTHONPATH="$ROOT/src" "$py" - "$@" "$AZURITE_KEY" <<'PY'
+import sys, urllib.error, urllib.request
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+from litestar_storages.signing.azure import AzureSharedKey, sign_shared_key
+url, container, key = sys.argv[1:4]
+path = f"{urlsplit(url).path}/{container}"
+sent = {"content-length": "0", "content-type": "application/xml"}  # urllib would add its own type
+headers = sign_shared_key("PUT", credentials=AzureSharedKey("devstoreaccount1", key), path=path,
+                          query=[("restype", "container")], headers=sent,
+                          now=datetime.now(timezone.utc))
+request = urllib.request.Request(f"{url}/{container}?restype=container", data=b"", method="PUT",
+                                 headers={**headers, **sent})
+try:
+    urllib.request.urlopen(request, timeout=30).read()
+except urllib.error.HTTPError as exc:
+    if exc.code != 409:  # 409 ContainerAlreadyExists is fine
+        sys.exit(f"Create Container {container} failed: HTTP {exc.code} {exc.read()[:300]!r}")
+PY
+}
+
+start_azurite() {
+  if alive "$EMU/azurite/pid" && [[ -f "$EMU/azurite.env" ]]; then log "azurite already running"; return; fi
+  install_azurite
+  stop_azurite
+  local port; port=$(free_port_block 1)
+  run_azurite azurite "$port"
+  create_container "http://127.0.0.1:$port/devstoreaccount1" "$AZURE_CONTAINER"
+  cat >"$EMU/azurite.env" <<EOF
+export LITESTAR_STORAGES_AZURE_ENDPOINT=http://127.0.0.1:$port/devstoreaccount1
+export LITESTAR_STORAGES_AZURE_ACCOUNT_KEY=$AZURITE_KEY
+export LITESTAR_STORAGES_AZURE_CONTAINER=$AZURE_CONTAINER
+EOF
+  log "azurite ready on 127.0.0.1:$port"
+  # "UseDevelopmentStorage=true" always means http://127.0.0.1:10000/devstoreaccount1.
+  if port_free 10000; then
+    run_azurite azurite-devstore 10000
+    create_container "http://127.0.0.1:10000/devstoreaccount1" "$AZURE_DEVSTORE_CONTAINER"
+    echo "export LITESTAR_STORAGES_AZURE_DEVSTORE_CONTAINER=$AZURE_DEVSTORE_CONTAINER" >>"$EMU/azurite.env"
+    log "azurite (UseDevelopmentStorage=true) ready on 127.0.0.1:10000"
+  else
+    is_ci && die "127.0.0.1:10000 is taken, and CI=true needs it for UseDevelopmentStorage=true"
+    log "!!!!!!!! 127.0.0.1:10000 is taken: the UseDevelopmentStorage=true example (tests/azure)" \
+        "will NOT RUN !!!!!!!!"
+  fi
+}
+
 # ------------------------------------------------------------------------------------ stop
 stop_pid() { # stop_pid <pidfile>: TERM, wait up to 15 s, then KILL
   local pidfile=$1 pid waited=0
@@ -245,6 +329,8 @@ stop_pid() { # stop_pid <pidfile>: TERM, wait up to 15 s, then KILL
 }
 
 stop_moto() { stop_pid "$EMU/moto/pid"; rm -f "$EMU/moto.env"; }
+
+stop_azurite() { stop_pid "$EMU/azurite-devstore/pid"; stop_pid "$EMU/azurite/pid"; rm -f "$EMU/azurite.env"; }
 
 stop_radosgw() { # EMULATORS.md stop order: radosgw, ceph-osd, then ceph-mon
   local dir="$EMU/radosgw"
@@ -265,10 +351,12 @@ case "${1:-}" in
     mkdir -p "$EMU"
     start_moto
     start_radosgw
+    start_azurite
     print_env >"$EMU/env"
     log "environment written to .emulators/env (source it, or: eval \"\$(scripts/emulators.sh env)\")"
     ;;
   down)
+    stop_azurite
     stop_radosgw
     stop_moto
     rm -f "$EMU/env"
