@@ -354,8 +354,8 @@ async def test_cancellation_mid_put_leaves_no_temp_file(
     stalled = anyio.Event()
 
     async def stalls() -> AsyncIterator[bytes]:
-        yield b"a" * 100_000
-        yield b"b" * 100_000
+        for _ in range(3):  # 1.8 MB: the first block is on disk when the producer stalls
+            yield b"a" * 600_000
         stalled.set()
         await anyio.sleep_forever()
         yield b"never"  # pragma: no cover
@@ -415,6 +415,31 @@ async def test_small_put_is_one_thread_hop(
     hops = 0
     await storage.put("k2", b"small", overwrite=False)  # plus the early existence check
     assert hops == 2
+
+
+@pytest.mark.anyio
+async def test_tiny_producer_chunks_are_gathered_into_few_thread_hops(
+    storage: FileSystemStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops = 0
+    real_run = anyio.to_thread.run_sync
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal hops
+        hops += 1
+        return await real_run(func, *args, **kwargs)
+
+    async def lines(count: int) -> AsyncIterator[bytes]:
+        for number in range(count):
+            yield b"%09d\n" % number  # 10 bytes
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    await storage.put("few", lines(10_000))  # 100 kB
+    assert hops == 1
+    hops = 0
+    await storage.put("many", lines(300_000))  # 3 MB: about one hop per MiB
+    assert hops <= 4
+    assert await storage.get_bytes("many") == b"".join(b"%09d\n" % n for n in range(300_000))
 
 
 @pytest.mark.anyio

@@ -304,7 +304,7 @@ class FileSystemStorage(BaseStorage):
     ) -> StoredFile:
         writer = TempFile(self._tree, key, segments, overwrite=overwrite)
 
-        def finish(last: bytes | None) -> StoredFile:
+        def finish(last: bytes) -> StoredFile:
             writer.write(last)
             return writer.commit(
                 etag=writer.md5.hexdigest(), content_type=content_type, metadata=metadata
@@ -312,19 +312,20 @@ class FileSystemStorage(BaseStorage):
 
         try:
             async with contextlib.aclosing(chunks):
-                # One chunk of look-ahead: the last chunk is written in the same hop as the
-                # commit, so a body of one chunk costs one thread hop in all.
-                pending = await anext(chunks, None)
-                while True:
-                    following = None if pending is None else await anext(chunks, None)
-                    if following is None:
-                        stored = await self._run(functools.partial(finish, pending))
-                        if pending:
-                            await reporter.advance(len(pending))
-                        return stored
-                    await self._run(functools.partial(writer.write, pending))
-                    await reporter.advance(len(pending or b""))
-                    pending = following
+                # Chunks are gathered up to CHUNK_SIZE per thread hop (producers often yield
+                # lines of a few bytes), and a block is written only once the next chunk has
+                # arrived, so the last block shares its hop with the commit: a body of up to
+                # one chunk costs a single hop. Memory: at most one block plus one chunk.
+                pending: list[bytes] = []
+                size = 0
+                async for chunk in chunks:
+                    if size >= CHUNK_SIZE:
+                        await self._run(functools.partial(writer.write, b"".join(pending)))
+                        pending, size = [], 0
+                    pending.append(chunk)
+                    size += len(chunk)
+                    await reporter.advance(len(chunk))
+                return await self._run(functools.partial(finish, b"".join(pending)))
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self._run(functools.partial(writer.discard))
