@@ -258,15 +258,21 @@ async def test_the_chain_can_be_extended(home: Path) -> None:
 
 
 async def test_the_storage_reports_its_source_without_secrets(home: Path) -> None:
-    router = respx.Router()
-    router.get("http://s3.test:9000/bucket/k").respond(200, content=b"x")
-    storage = open_storage(router)
-    before = storage.credential_source  # nothing resolved yet: no I/O at construction
-    async with storage:
-        await storage.get_bytes("k")
-    assert before is None
-    assert storage.credential_source == "explicit"
+    storage = open_storage(respx.Router())
+    assert storage.credential_source == "explicit"  # static keys: known without any I/O
     assert "wJalr" not in repr(storage)
+
+
+async def test_a_chain_source_is_reported_once_resolved(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    storage = S3Storage(S3Config(bucket="b", region="us-east-1"))
+    before = storage.credential_source
+    await storage.url("k")
+    assert before is None
+    assert storage.credential_source == "environment"
 
 
 async def test_the_profile_region_is_used(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

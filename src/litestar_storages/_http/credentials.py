@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import anyio
-import anyio.lowlevel
 
 from litestar_storages._http.clock import Clock, system_clock
 
@@ -62,6 +61,7 @@ class CredentialCache(Generic[T]):
         mandatory: Below this, a refresh must succeed; failures raise.
         retry_after_failure: After a failed advisory refresh, wait this long before trying again.
         clock: Current time (injectable for tests).
+        initial: A credential known up front (static keys), served without any fetch.
     """
 
     def __init__(
@@ -72,6 +72,7 @@ class CredentialCache(Generic[T]):
         mandatory: timedelta = timedelta(minutes=10),
         retry_after_failure: timedelta = timedelta(seconds=30),
         clock: Clock = system_clock,
+        initial: Expiring[T] | None = None,
     ) -> None:
         if mandatory > advisory:
             raise ValueError("the mandatory window must not be longer than the advisory one")
@@ -80,7 +81,7 @@ class CredentialCache(Generic[T]):
         self._mandatory = mandatory
         self._retry_after_failure = retry_after_failure
         self._clock = clock
-        self._current: Expiring[T] | None = None
+        self._current: Expiring[T] | None = initial
         self._next_advisory_attempt: datetime | None = None
         self._lock: anyio.Lock | None = None
         self._lock_loop: Any = None
@@ -98,6 +99,8 @@ class CredentialCache(Generic[T]):
     def _lock_for_this_loop(self) -> anyio.Lock:
         # A lock belongs to the event loop that created it; a storage used from a second loop
         # (one test per loop) gets a new one. No await between check and assignment: race-free.
+        import anyio.lowlevel
+
         token = anyio.lowlevel.current_token()
         loop = getattr(token, "native_token", token)
         if self._lock is None or self._lock_loop is not loop:

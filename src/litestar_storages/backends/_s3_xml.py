@@ -7,16 +7,21 @@ compatible servers use no namespace, and GCS uses its own; only local tag names 
 Documents (Amazon S3 API Reference): ``Error`` (REST error responses), ``ListBucketResult``
 (ListObjectsV2), ``InitiateMultipartUploadResult``, ``CompleteMultipartUpload`` and its result,
 ``CopyObjectResult``/``CopyPartResult``, and ``ListPartsResult``.
+
+``ElementTree`` is imported on the first parse: building a storage and presigning URLs never
+parse XML, and serverless start-up pays for every import.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
-from xml.sax.saxutils import escape
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 __all__ = [
     "CopyResult",
@@ -106,7 +111,9 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _root(body: bytes) -> ET.Element:
+def _parse_xml(body: bytes) -> ET.Element:
+    import xml.etree.ElementTree as ET
+
     # Servers may send leading whitespace: S3 keeps a CompleteMultipartUpload connection alive
     # by sending spaces before the final document ("200 OK ... can contain either a success or
     # an error", CompleteMultipartUpload reference).
@@ -114,6 +121,14 @@ def _root(body: bytes) -> ET.Element:
         return ET.fromstring(body.strip())
     except ET.ParseError as exc:
         raise S3XmlError(f"malformed XML response: {exc}") from None
+
+
+def _root(body: bytes) -> ET.Element:
+    return _parse_xml(body)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _children(element: ET.Element, name: str) -> list[ET.Element]:
@@ -175,8 +190,8 @@ def parse_error(body: bytes) -> dict[str, str] | None:
     if not body or b"<" not in body:
         return None
     try:
-        root = ET.fromstring(body.strip())
-    except ET.ParseError:
+        root = _parse_xml(body)
+    except S3XmlError:
         return None
     if _local(root.tag) != "Error":
         return None
@@ -233,7 +248,7 @@ def build_complete_multipart_upload(parts: list[tuple[int, str]]) -> bytes:
     sent quoted, as UploadPart returned them.
     """
     items = "".join(
-        f'<Part><PartNumber>{number}</PartNumber><ETag>"{escape(etag.strip(chr(34)))}"</ETag></Part>'
+        f'<Part><PartNumber>{number}</PartNumber><ETag>"{_escape(etag.strip(chr(34)))}"</ETag></Part>'
         for number, etag in parts
     )
     return (

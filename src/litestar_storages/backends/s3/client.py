@@ -19,8 +19,6 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.header import decode_header, make_header
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from litestar_storages._http.errors import ProviderError
@@ -135,6 +133,8 @@ def decode_metadata_value(value: str) -> str:
     """Undo :func:`encode_metadata_value` (and S3's own RFC 2047 encoding)."""
     if "=?" not in value:
         return value
+    from email.header import decode_header, make_header  # rare: imported when needed
+
     try:
         return str(make_header(decode_header(value)))
     except (ValueError, LookupError, binascii.Error):
@@ -221,6 +221,8 @@ class PutResult:
 def _http_date(value: str | None) -> datetime | None:
     if not value:
         return None
+    from email.utils import parsedate_to_datetime
+
     try:
         return parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

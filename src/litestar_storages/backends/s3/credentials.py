@@ -20,21 +20,20 @@ plain list (``chain.sources``), so the cloud-runtime sources (instance metadata,
 credentials, web identity) can be appended without changing anything here. The chain itself is
 the provider of the shared :class:`~litestar_storages._http.credentials.CredentialCache`; once a
 source has answered, refreshes go back to that source.
+
+The modules only some sources need (``configparser``, ``json``, ``shlex``) are imported by those
+sources, so explicit or environment credentials add nothing to start-up time.
 """
 
 from __future__ import annotations
 
-import configparser
-import json
 import os
-import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 import anyio
-import anyio.to_thread
 
 from litestar_storages._http.credentials import CredentialCache, Expiring
 from litestar_storages.backends._s3_xml import parse_iso8601
@@ -48,6 +47,8 @@ from litestar_storages.signing.sigv4 import (
 )
 
 if TYPE_CHECKING:
+    import configparser
+
     from litestar_storages._http.request import HttpRequest
 
 __all__ = [
@@ -154,6 +155,8 @@ def shared_file_paths(environ: Mapping[str, str]) -> tuple[str, str]:
 
 
 def _read_ini(path: str) -> configparser.RawConfigParser | None:
+    import configparser
+
     parser = configparser.RawConfigParser(default_section="__no_defaults__")
     try:
         with open(path, encoding="utf-8") as handle:
@@ -212,6 +215,8 @@ class SharedProfile:
             # Two stat() calls spare a worker thread when there are no shared files at all, the
             # usual case in containers and serverless functions, where start-up time counts.
             if any(os.path.exists(path) for path in paths):  # noqa: ASYNC240
+                import anyio.to_thread
+
                 self._profile = await anyio.to_thread.run_sync(
                     load_profile, self.name, self.environ
                 )
@@ -275,6 +280,9 @@ class ProcessSource:
         command = profile.get("credential_process") if profile is not None else None
         if profile is None or not command:
             return None
+        import json
+        import shlex
+
         where = f"credential_process of profile {profile.name!r}"
         code, stdout = await self.run(shlex.split(command))
         if code != 0:

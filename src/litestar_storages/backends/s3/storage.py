@@ -18,12 +18,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
-import anyio.to_thread
-
 from litestar_storages._chunks import PutData
 from litestar_storages._http.clock import Clock, SkewedClock, system_clock
-from litestar_storages._http.credentials import CredentialCache
+from litestar_storages._http.credentials import CredentialCache, Expiring
 from litestar_storages._http.errors import ProviderError
 from litestar_storages._protocol import BaseStorage, PartsArg
 from litestar_storages._stream import ByteStream
@@ -89,6 +86,8 @@ def _digests(body: bytes) -> tuple[str, str, str]:
 async def _hash(body: bytes) -> tuple[str, str, str]:
     """(sha256 hex, md5 hex, sha256 base64) of ``body``, in a worker thread when large."""
     if len(body) >= _HASH_IN_THREAD:
+        import anyio.to_thread
+
         return await anyio.to_thread.run_sync(_digests, body)
     return _digests(body)
 
@@ -160,7 +159,17 @@ class S3Storage(BaseStorage):
                 profile=config.profile,
                 environ=self._environ,
             )
-            self._credentials = CredentialCache(self._chain, clock=self._clock)
+            initial = None
+            if credential_chain is None and config.access_key_id and config.secret_access_key:
+                # Static keys need no fetch: serving them from the start keeps presigning free
+                # of locks (and of loading the event loop's anyio backend).
+                initial = Expiring(
+                    AwsCredentials(
+                        config.access_key_id, config.secret_access_key, config.session_token
+                    )
+                )
+                self._chain.resolved = self._chain.sources[0]
+            self._credentials = CredentialCache(self._chain, clock=self._clock, initial=initial)
         self._http_client = http_client
         self._transport_factory = transport_factory
         self._sender_: Sender | None = None
