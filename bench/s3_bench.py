@@ -1,0 +1,421 @@
+"""S3 side by side: litestar-storages against a bare httpx loop, aioboto3, obstore and boto3.
+
+Same local server, same run (Ceph radosgw or moto from ``scripts/emulators.sh up``). Every case
+runs in its own child process, so peak RSS (``ru_maxrss``) and CPU time are the case's alone:
+
+* ``get``: one object of ``--size`` bytes (default 1 GiB) streamed and discarded: MB/s, peak RSS.
+* ``put``: ``--size`` bytes streamed from a generator (never held in memory): MB/s, peak RSS.
+* ``small``: ``--count`` GETs (default 10,000) of a 4 KiB object at concurrency 64: client CPU
+  seconds per 1,000 operations (process CPU, all threads: obstore does its work in Rust threads).
+* ``cold``: a fresh interpreter imports the library, builds a client and presigns one URL: wall
+  time and peak RSS (median of ``--cold-runs``).
+
+Targets (issue 4): streaming at least 90% of the bare httpx loop; CPU per small GET at most half
+of aioboto3's; cold start at most a fifth of boto3's; peak RSS independent of object size.
+
+Peers are optional (``bench/requirements.txt``; install into ``.venv-bench``); a missing one is
+reported and skipped. Run::
+
+    scripts/emulators.sh up && eval "$(scripts/emulators.sh env)"
+    .venv-bench/bin/python bench/s3_bench.py [--size 256M] [--count 2000] [--server radosgw]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+CHUNK = 1024 * 1024
+SMALL = 4 * 1024
+CONCURRENCY = 64
+BIG_KEY = "bench/big.bin"
+SMALL_KEY = "bench/small.bin"
+PUT_KEY = "bench/put-{client}.bin"
+
+Case = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+# ---------------------------------------------------------------------- environment
+def server_settings(server: str) -> dict[str, str]:
+    prefix = "LITESTAR_STORAGES_S3_RADOSGW_" if server == "radosgw" else "LITESTAR_STORAGES_S3_"
+    names = ("ENDPOINT", "BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
+    missing = [prefix + name for name in names if not os.environ.get(prefix + name)]
+    if missing:
+        sys.exit(f"set {', '.join(missing)} (scripts/emulators.sh up; eval its env)")
+    settings = {name.lower(): os.environ[prefix + name] for name in names}
+    settings["region"] = os.environ.get(prefix + "REGION", "us-east-1")
+    return settings
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    return int(float(text[:-1]) * units[text[-1].upper()]) if text[-1].upper() in units else int(text)
+
+
+def peak_rss_mib() -> float:
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report the
+    # benchmark parent's peak rather than its own.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def body(size: int) -> AsyncIterator[bytes]:
+    """``size`` bytes in 1 MiB chunks, generated (the same buffer each time: no allocation)."""
+    block = os.urandom(CHUNK)
+    sent = 0
+    while sent < size:
+        piece = block if size - sent >= CHUNK else block[: size - sent]
+        sent += len(piece)
+        yield piece
+
+
+class BodyFile:
+    """A read()-able view of :func:`body` for clients that want a file (aioboto3)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.block = os.urandom(CHUNK)
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        out = (self.block * (n // CHUNK + 1))[:n] if n > CHUNK else self.block[:n]
+        self.left -= n
+        return out
+
+
+# ---------------------------------------------------------------------- clients
+def ours(settings: dict[str, str], *, fast: bool = False, pool: int = CONCURRENCY) -> Any:
+    from litestar_storages import S3Config, S3Storage
+
+    factory = None
+    if fast:
+        from litestar_storages._http.transport import create_transport
+
+        def factory(options: Any) -> Any:
+            return create_transport(
+                verify=options.verify_ssl, limits=options.limits, timeout=options.timeout
+            )
+
+    return S3Storage(
+        S3Config(
+            bucket=settings["bucket"],
+            endpoint_url=settings["endpoint"],
+            region=settings["region"],
+            access_key_id=settings["access_key_id"],
+            secret_access_key=settings["secret_access_key"],
+            max_pool_connections=pool,
+        ),
+        transport_factory=factory,
+    )
+
+
+async def presigned(settings: dict[str, str], key: str, method: str = "GET") -> str:
+    async with ours(settings) as storage:
+        return str(await storage.url(key, method=method))
+
+
+def aioboto3_client(settings: dict[str, str]) -> Any:
+    import aioboto3
+    from botocore.config import Config
+
+    return aioboto3.Session().client(
+        "s3",
+        endpoint_url=settings["endpoint"],
+        region_name=settings["region"],
+        aws_access_key_id=settings["access_key_id"],
+        aws_secret_access_key=settings["secret_access_key"],
+        config=Config(max_pool_connections=CONCURRENCY, s3={"addressing_style": "path"}),
+    )
+
+
+def obstore_store(settings: dict[str, str]) -> Any:
+    from obstore.store import S3Store
+
+    return S3Store(
+        settings["bucket"],
+        endpoint=settings["endpoint"],
+        region=settings["region"],
+        access_key_id=settings["access_key_id"],
+        secret_access_key=settings["secret_access_key"],
+        virtual_hosted_style_request=False,
+        client_options={"allow_http": True, "pool_max_idle_per_host": str(CONCURRENCY)},
+    )
+
+
+# ---------------------------------------------------------------------- cases (in a child)
+async def case_get(args: dict[str, Any]) -> dict[str, Any]:
+    settings, client = args["settings"], args["client"]
+    received = 0
+    start = time.perf_counter()
+    if client in ("ours", "ours-fast"):
+        async with ours(settings, fast=client == "ours-fast") as storage:
+            async for chunk in storage.get(BIG_KEY):
+                received += len(chunk)
+    elif client == "httpx":
+        import httpx
+
+        url = await presigned(settings, BIG_KEY)
+        start = time.perf_counter()
+        async with httpx.AsyncClient() as http, http.stream("GET", url) as response:
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+    elif client == "aioboto3":
+        async with aioboto3_client(settings) as s3:
+            response = await s3.get_object(Bucket=settings["bucket"], Key=BIG_KEY)
+            async for chunk in response["Body"].iter_chunks(CHUNK):
+                received += len(chunk)
+    elif client == "obstore":
+        import obstore
+
+        result = await obstore.get_async(obstore_store(settings), BIG_KEY)
+        async for chunk in result.stream(min_chunk_size=CHUNK):
+            received += len(chunk)
+    seconds = time.perf_counter() - start
+    return {"bytes": received, "seconds": seconds}
+
+
+async def case_put(args: dict[str, Any]) -> dict[str, Any]:
+    settings, client, size = args["settings"], args["client"], args["size"]
+    key = PUT_KEY.format(client=client)
+    start = time.perf_counter()
+    if client in ("ours", "ours-fast"):
+        async with ours(settings, fast=client == "ours-fast") as storage:
+            await storage.put(key, body(size))
+            await storage.delete(key)
+    elif client == "httpx":
+        import httpx
+
+        url = await presigned(settings, key, "PUT")
+        start = time.perf_counter()
+        async with httpx.AsyncClient(timeout=600) as http:
+            response = await http.put(url, content=body(size), headers={"content-length": str(size)})
+            response.raise_for_status()
+    elif client == "aioboto3":
+        async with aioboto3_client(settings) as s3:
+            await s3.upload_fileobj(BodyFile(size), settings["bucket"], key)
+            await s3.delete_object(Bucket=settings["bucket"], Key=key)
+    elif client == "obstore":
+        import obstore
+
+        store = obstore_store(settings)
+        await obstore.put_async(store, key, body(size), chunk_size=8 * CHUNK)
+        await obstore.delete_async(store, key)
+    seconds = time.perf_counter() - start
+    return {"bytes": size, "seconds": seconds}
+
+
+async def case_small(args: dict[str, Any]) -> dict[str, Any]:
+    settings, client, count = args["settings"], args["client"], args["count"]
+    pending = iter(range(count))
+    get: Callable[[], Awaitable[Any]]
+    cleanup: list[Any] = []
+    if client in ("ours", "ours-fast"):
+        storage = ours(settings, fast=client == "ours-fast")
+        cleanup.append(storage)
+
+        async def get() -> Any:
+            return await storage.get_bytes(SMALL_KEY)
+    elif client == "httpx":
+        import httpx
+
+        url = await presigned(settings, SMALL_KEY)
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        http = httpx.AsyncClient(limits=limits)
+        cleanup.append(http)
+
+        async def get() -> Any:
+            return (await http.get(url)).content
+    elif client == "aioboto3":
+        s3 = await aioboto3_client(settings).__aenter__()
+        cleanup.append(s3)
+
+        async def get() -> Any:
+            response = await s3.get_object(Bucket=settings["bucket"], Key=SMALL_KEY)
+            return await response["Body"].read()
+    else:
+        import obstore
+
+        store = obstore_store(settings)
+
+        async def get() -> Any:
+            return await (await obstore.get_async(store, SMALL_KEY)).bytes_async()
+
+    async def worker() -> None:
+        for _ in pending:
+            assert len(await get()) == SMALL
+
+    await get()  # warm: connection, credentials, imports
+    cpu, start = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    for item in cleanup:
+        await (item.aclose() if hasattr(item, "aclose") else item.__aexit__(None, None, None))
+    return {"ops": count, "seconds": seconds, "cpu": cpu}
+
+
+CASES: dict[str, Case] = {"get": case_get, "put": case_put, "small": case_small}
+
+
+def child(spec: str) -> None:
+    args = json.loads(spec)
+    result = asyncio.run(CASES[args["case"]](args))
+    result["peak_rss_mib"] = peak_rss_mib()
+    print(json.dumps(result))
+
+
+# ---------------------------------------------------------------------- parent
+def run_case(case: str, client: str, **args: Any) -> dict[str, Any] | None:
+    spec = json.dumps({"case": case, "client": client, **args})
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", spec], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or ["?"])[-1]
+        print(f"  {case:6} {client:10} FAILED (exit {done.returncode}): {last[:200]}")
+        return None
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+COLD = {
+    "ours": (
+        "import asyncio\nfrom litestar_storages import S3Config, S3Storage\n"
+        "s = S3Storage(S3Config(bucket='b', region='us-east-1', endpoint_url='{endpoint}',"
+        " access_key_id='AKIAIOSFODNN7EXAMPLE', secret_access_key='secret'))\n"
+        "url = asyncio.run(s.url('photos/a b.jpg'))\n"
+    ),
+    "boto3": (
+        "import boto3\n"
+        "c = boto3.client('s3', region_name='us-east-1', endpoint_url='{endpoint}',"
+        " aws_access_key_id='AKIAIOSFODNN7EXAMPLE', aws_secret_access_key='secret')\n"
+        "url = c.generate_presigned_url('get_object', Params={{'Bucket': 'b', 'Key': 'photos/a b.jpg'}})\n"
+    ),
+    "obstore": (
+        "from datetime import timedelta\nimport obstore\nfrom obstore.store import S3Store\n"
+        "s = S3Store('b', region='us-east-1', endpoint='{endpoint}', access_key_id='AKIAIOSFODNN7EXAMPLE',"
+        " secret_access_key='secret', client_options={{'allow_http': True}})\n"
+        "url = obstore.sign(s, 'GET', 'photos/a b.jpg', timedelta(hours=1))\n"
+    ),
+}
+
+
+def cold_start(client: str, endpoint: str, runs: int) -> dict[str, float] | None:
+    code = COLD[client].format(endpoint=endpoint) + (
+        "assert url.startswith('http'), url\n"
+        "print([int(l.split()[1]) / 1024 for l in open('/proc/self/status')"
+        " if l.startswith('VmHWM:')][0])\n"
+    )
+    walls, rss = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        walls.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            print(f"  cold   {client:10} FAILED: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+            return None
+        rss.append(float(done.stdout.split()[-1]))
+    return {"wall_ms": statistics.median(walls) * 1000, "peak_rss_mib": statistics.median(rss)}
+
+
+def available(client: str) -> bool:
+    module = {"aioboto3": "aioboto3", "obstore": "obstore", "boto3": "boto3", "httpx": "httpx"}
+    if client == "ours-fast":
+        return (ROOT / "src/litestar_storages/_http/transport.py").exists()
+    name = module.get(client)
+    if name is None:
+        return True
+    import importlib.util
+
+    if importlib.util.find_spec(name) is None:
+        print(f"  peer {client} not installed (pip install -r bench/requirements.txt)")
+        return False
+    return True
+
+
+async def prepare(settings: dict[str, str], size: int) -> None:
+    async with ours(settings) as storage:
+        if not await storage.exists(BIG_KEY) or (await storage.info(BIG_KEY)).size != size:
+            await storage.put(BIG_KEY, body(size))
+        await storage.put(SMALL_KEY, os.urandom(SMALL))
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--server", choices=["radosgw", "moto"], default="radosgw")
+    parser.add_argument("--size", default="1G", help="streamed object size (e.g. 256M, 1G)")
+    parser.add_argument("--count", type=int, default=10_000, help="small GETs")
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument(
+        "--clients", default="ours,ours-fast,httpx,aioboto3,obstore", help="comma-separated"
+    )
+    parser.add_argument("--cases", default="cold,get,put,small", help="comma-separated")
+    options = parser.parse_args()
+    if options.child:
+        child(options.child)
+        return
+    settings = server_settings(options.server)
+    size = parse_size(options.size)
+    cases = options.cases.split(",")
+    clients = [c for c in options.clients.split(",") if available(c)]
+    print(f"server {options.server} at {settings['endpoint']}; object {size / 2**20:.0f} MiB; "
+          f"{options.count} small GETs at concurrency {CONCURRENCY}; python {sys.version.split()[0]}")
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+    if "cold" in cases:
+        print("cold start (import + build + presign one URL), median wall / peak RSS:")
+        for client in ["ours", "boto3", "obstore"]:
+            if available(client) and (found := cold_start(client, settings["endpoint"], options.cold_runs)):
+                results[("cold", client)] = found
+                print(f"  {client:10} {found['wall_ms']:8.1f} ms {found['peak_rss_mib']:8.1f} MiB")
+        print(f"  ours/boto3 wall: {ratio(results.get(('cold', 'ours'), {}).get('wall_ms'), results.get(('cold', 'boto3'), {}).get('wall_ms'))} (target <= 0.20x)")
+    if {"get", "put", "small"} & set(cases):
+        asyncio.run(prepare(settings, size))
+    for case in ("get", "put"):
+        if case not in cases:
+            continue
+        print(f"{case}: {size / 2**20:.0f} MiB streamed, MB/s / peak RSS:")
+        for client in clients:
+            found = run_case(case, client, settings=settings, size=size)
+            if found:
+                found["mbps"] = found["bytes"] / found["seconds"] / 1e6
+                results[(case, client)] = found
+                print(f"  {client:10} {found['mbps']:8.1f} MB/s {found['peak_rss_mib']:8.1f} MiB")
+        base = results.get((case, "httpx"), {}).get("mbps")
+        for client in ("ours", "ours-fast"):
+            got = results.get((case, client), {}).get("mbps")
+            print(f"  {client}/httpx throughput: {ratio(got, base)} (target >= 0.90x)")
+    if "small" in cases:
+        print(f"small: {options.count} x 4 KiB GET at concurrency {CONCURRENCY}, CPU s / 1,000 ops:")
+        for client in clients:
+            found = run_case("small", client, settings=settings, count=options.count)
+            if found:
+                found["cpu_per_1000"] = found["cpu"] / found["ops"] * 1000
+                results[("small", client)] = found
+                print(f"  {client:10} {found['cpu_per_1000']:8.3f} s {found['ops'] / found['seconds']:8.0f} ops/s")
+        base = results.get(("small", "aioboto3"), {}).get("cpu_per_1000")
+        for client in ("ours", "ours-fast"):
+            got = results.get(("small", client), {}).get("cpu_per_1000")
+            print(f"  {client}/aioboto3 CPU: {ratio(got, base)} (target <= 0.50x)")
+
+
+if __name__ == "__main__":
+    main()
