@@ -55,3 +55,17 @@ def test_contrib_names_load_without_importing_each_other_eagerly() -> None:
         "print(sanitize_filename('a b.txt', fallback=str), 'litestar' in sys.modules)"
     )
     assert _run(code) == "a_b.txt False"
+
+
+def test_without_litestar_the_error_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['litestar'] = None\n"
+        "import litestar_storages as ls\n"
+        "for get in (lambda: ls.StoragePlugin, lambda: __import__('litestar_storages.contrib', "
+        "fromlist=['file_response']).file_response):\n"
+        "    try:\n"
+        "        get()\n"
+        "    except ImportError as exc:\n"
+        "        print('litestar-storages[litestar]' in str(exc))\n"
+    )
+    assert _run(code).split() == ["True", "True"]

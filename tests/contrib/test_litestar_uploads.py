@@ -424,3 +424,34 @@ async def test_concurrent_uploads_of_one_name_get_distinct_keys(storage: Storage
     assert stored == {"doc.pdf"} | {f"doc-{n}.pdf" for n in range(1, 8)}
     contents = {await storage.get_bytes(key) for key in stored}
     assert contents == set(bodies)
+
+
+class MultipartPathStorage(MemoryStorage):
+    """MemoryStorage whose ``put`` takes the cloud backends' path (BaseStorage._put_streamed:
+    one request up to a part, multipart above), with tiny parts so a file spans several."""
+
+    async def _put_object(self, key: str, body: bytes, **kwargs: Any) -> Any:
+        return self._store(key, body, etag="single", **kwargs)
+
+    async def put(self, key: str, data: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("overwrite", True)
+        kwargs.setdefault("content_type", None)
+        kwargs.setdefault("metadata", None)
+        kwargs.setdefault("progress_callback", None)
+        return await self._put_streamed(key, data, part_size=1024, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_an_oversized_file_on_the_multipart_path_leaves_no_parts() -> None:
+    storage = MultipartPathStorage()
+    body = multipart_body(
+        [
+            ("doc", "ok.bin", None, b"a" * 3000),  # three parts: stored by multipart
+            ("doc", "big.bin", None, b"b" * 9000),  # over max_size after several parts
+        ]
+    )
+    app = upload_app(storage, UploadField("doc", count=2, max_size=8000))
+    exchange = await asgi_request(app, "POST", "/upload", headers=FORM, chunks=split(body, 700))
+    assert exchange.status == 413
+    assert await stored_keys(storage) == []
+    assert storage._uploads == {}  # every multipart upload was completed or aborted

@@ -30,9 +30,14 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from litestar.di import Provide
-from litestar.plugins import InitPluginProtocol
-from litestar.response import Response
+try:
+    from litestar.di import Provide
+    from litestar.plugins import InitPluginProtocol
+    from litestar.response import Response
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "StoragePlugin needs Litestar: pip install 'litestar-storages[litestar]'"
+    ) from exc
 
 from litestar_storages import (
     Storage,
