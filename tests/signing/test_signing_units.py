@@ -876,3 +876,33 @@ def test_user_delegation_sas() -> None:
             version="2024-11-04",
             delegated_user_object_id="x",
         )
+
+
+def test_prepared_url_agrees_with_the_canonical_request_stage() -> None:
+    headers = {"Content-Type": "text/plain", "x-goog-meta-a": " b  c "}
+    query = {"response-content-disposition": "attachment; filename=a b.txt", "generation": "7"}
+    prepared = gcs.prepare_signed_url(
+        "PUT",
+        credential_id="sa@p.iam.gserviceaccount.com",
+        bucket="bkt",
+        blob="dir/a b+c.txt",
+        now=NOW,
+        expires_in=600,
+        query=query,
+        headers=headers,
+    )
+    signed = "content-type;host;x-goog-meta-a"
+    stage = gcs.canonical_request(
+        "PUT",
+        path="/bkt/dir/a%20b%2Bc.txt",
+        query={
+            **query,
+            "X-Goog-Algorithm": gcs.GOOG4_RSA,
+            "X-Goog-Credential": "sa@p.iam.gserviceaccount.com/" + gcs.credential_scope("20240506"),
+            "X-Goog-Date": "20240506T070809Z",
+            "X-Goog-Expires": "600",
+            "X-Goog-SignedHeaders": signed,
+        },
+        headers={**headers, "host": "storage.googleapis.com"},
+    )
+    assert prepared.canonical_request == stage

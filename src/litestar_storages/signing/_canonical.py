@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeAlias
-from urllib.parse import quote
 
 __all__ = [
     "EMPTY_SHA256",
@@ -70,6 +69,24 @@ EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PLAIN = re.compile(r"[A-Za-z0-9\-._~]*").fullmatch
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*").fullmatch
+
+
+def _encoding_table(safe: str) -> list[str]:
+    try:
+        keep = _UNRESERVED | frozenset(safe.encode("ascii"))
+    except UnicodeEncodeError as exc:
+        raise SigningError("characters left unencoded must be ASCII") from exc
+    # RFC 3986 section 2.1: "%" HEXDIG HEXDIG, upper-case hex recommended (and signed as such).
+    return [chr(b) if b in keep else f"%{b:02X}" for b in range(256)]
+
+
+_TABLE = _encoding_table("")
+_PATH_TABLE = _encoding_table("/")
+
+
 def uri_encode(value: str, safe: str = "") -> str:
     """Percent-encode ``value`` keeping only the RFC 3986 unreserved set and ``safe``.
 
@@ -79,7 +96,7 @@ def uri_encode(value: str, safe: str = "") -> str:
 
     Args:
         value: The unencoded text.
-        safe: Extra characters to leave unencoded.
+        safe: Extra ASCII characters to leave unencoded.
 
     Returns:
         The encoded text.
@@ -87,12 +104,22 @@ def uri_encode(value: str, safe: str = "") -> str:
     Raises:
         SigningError: ``value`` is not encodable as UTF-8 (a lone surrogate).
     """
+    # Most names and values need no encoding at all; a regex match is far cheaper than a copy.
+    if not safe:
+        if _PLAIN(value):
+            return value
+        table = _TABLE
+    elif safe == "/":
+        if _PLAIN_PATH(value):
+            return value
+        table = _PATH_TABLE
+    else:
+        table = _encoding_table(safe)
     try:
-        # urllib's quote keeps exactly A-Z a-z 0-9 "_.-~" plus ``safe`` (Python >= 3.7) and writes
-        # upper-case hex, which is RFC 3986 section 2.3 plus section 2.1's recommendation.
-        return quote(value, safe=safe)
+        data = value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise SigningError("text to sign is not valid Unicode (lone surrogate)") from exc
+    return "".join(map(table.__getitem__, data))
 
 
 def fold_whitespace(value: str) -> str:
@@ -146,6 +173,8 @@ def require_utc(now: datetime) -> datetime:
     Raises:
         SigningError: ``now`` has no time zone, so the instant it names is unknown.
     """
+    if now.tzinfo is timezone.utc:
+        return now
     offset = now.utcoffset()
     if offset is None:
         raise SigningError(
@@ -163,14 +192,22 @@ def format_amz_date(now: datetime) -> tuple[str, str]:
     second the date of the credential scope. Sub-second precision is dropped, as both specs ask.
     """
     d = require_utc(now)
-    date = f"{d.year:04d}{d.month:02d}{d.day:02d}"
-    return f"{date}T{d.hour:02d}{d.minute:02d}{d.second:02d}Z", date
+    # %-formatting of the fields: locale-independent, and the cheapest way to render them.
+    date = "%04d%02d%02d" % (d.year, d.month, d.day)  # noqa: UP031 - measured faster
+    return "%sT%02d%02d%02dZ" % (date, d.hour, d.minute, d.second), date  # noqa: UP031
 
 
 def format_iso8601(moment: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (Azure ``st``/``se``, POST policy ``expiration``)."""
     d = require_utc(moment)
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}Z"
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031 - measured faster
+        d.year,
+        d.month,
+        d.day,
+        d.hour,
+        d.minute,
+        d.second,
+    )
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -23,10 +23,13 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
+import hmac
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from litestar_storages.signing._canonical import (
     HeadersInput,
@@ -123,10 +126,17 @@ class AzureSharedKey:
     account_name: str
     account_key_b64: str
     key: bytes = field(init=False, compare=False)
+    _mac: Any = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Decode once: every signature needs the raw bytes.
-        object.__setattr__(self, "key", _decode_key(self.account_key_b64, "the account key"))
+        # Decode once, and key an HMAC once: each signature then copies it (no key schedule).
+        key = _decode_key(self.account_key_b64, "the account key")
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "_mac", hmac.new(key, digestmod=hashlib.sha256))
+
+    def sign(self, string_to_sign: str) -> str:
+        """Base64 HMAC-SHA256 of ``string_to_sign`` under the account key."""
+        return _sign_with(self._mac, string_to_sign)
 
     def __repr__(self) -> str:
         return (
@@ -155,9 +165,16 @@ class UserDelegationKey:
     value: str
     signed_delegated_user_tid: str | None = None
     key: bytes = field(init=False, compare=False)
+    _mac: Any = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _decode_key(self.value, "the user delegation key"))
+        key = _decode_key(self.value, "the user delegation key")
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "_mac", hmac.new(key, digestmod=hashlib.sha256))
+
+    def sign(self, string_to_sign: str) -> str:
+        """Base64 HMAC-SHA256 of ``string_to_sign`` under the delegation key."""
+        return _sign_with(self._mac, string_to_sign)
 
     def __repr__(self) -> str:
         return (
@@ -166,6 +183,12 @@ class UserDelegationKey:
             f"signed_service={self.signed_service!r}, signed_version={self.signed_version!r}, "
             f"value={mask(self.value)})"
         )
+
+
+def _sign_with(mac: Any, string_to_sign: str) -> str:
+    keyed = mac.copy()
+    keyed.update(string_to_sign.encode("utf-8"))
+    return b64encode(keyed.digest())
 
 
 def hmac_signature(key: bytes, string_to_sign: str) -> str:
@@ -339,7 +362,7 @@ def sign_shared_key(
         method, account_name=credentials.account_name, path=path, query=query, headers=pairs
     )
     added["authorization"] = shared_key_authorization(
-        credentials.account_name, hmac_signature(credentials.key, sts)
+        credentials.account_name, credentials.sign(sts)
     )
     return added
 
@@ -401,12 +424,32 @@ _ACCOUNT_LAYOUTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("2015-04-05", ("sp", "ss", "srt", "st", "se", "sip", "spr", "sv")),
 )
 
-# Order of the parameters in a token built here (the order is not signed).
-_QUERY_ORDER = (
-    "sv", "ss", "srt", "sp", "st", "se", "sip", "spr", "sr", "sdd", "snapshot", "si", "ses",
-    "skoid", "sktid", "skt", "ske", "sks", "skv", "skdutid", "saoid", "suoid", "scid", "sduoid",
-    "rscc", "rscd", "rsce", "rscl", "rsct",
-)  # fmt: skip
+
+def _unsigned_by(
+    layouts: tuple[tuple[str, tuple[str, ...]], ...],
+) -> dict[tuple[str, ...], frozenset[str]]:
+    # For each layout, the fields that some other version signs but this one does not. ``sr``
+    # is exempt: it is a query parameter of every service SAS, signed only since 2018-11-09.
+    every = {f for _, fields in layouts for f in fields}
+    return {fields: frozenset(every - set(fields) - {"sr"}) for _, fields in layouts}
+
+
+_UNSIGNED_BY = {
+    **_unsigned_by(_SERVICE_LAYOUTS),
+    **_unsigned_by(_UDK_LAYOUTS),
+    **_unsigned_by(_ACCOUNT_LAYOUTS),
+}
+
+# Order of the parameters in a token built here (the order is not signed). These names need no
+# percent-encoding.
+_RANK = {
+    name: rank
+    for rank, name in enumerate((
+        "sv", "ss", "srt", "sp", "st", "se", "sip", "spr", "sr", "sdd", "snapshot", "si", "ses",
+        "skoid", "sktid", "skt", "ske", "sks", "skv", "skdutid", "saoid", "suoid", "scid",
+        "sduoid", "rscc", "rscd", "rsce", "rscl", "rsct", "sig",
+    ))
+}  # fmt: skip
 
 
 def _layout(
@@ -421,9 +464,7 @@ def _layout(
     fields = usable[0]
     # A field this version does not sign would be sent unsigned and rejected by the service
     # (for example ``ses`` before 2020-12-06): refuse it rather than produce a bad token.
-    # ``sr`` is exempt: it is a query parameter of every service SAS, signed only since 2018.
-    newer = {f for _, layout in layouts for f in layout} - set(fields) - {"sr"}
-    stray = sorted(f for f in newer if params.get(f))
+    stray = sorted(f for f in _UNSIGNED_BY[fields] if params.get(f))
     if stray:
         raise SigningError(f"{kind} with sv {version} cannot carry {', '.join(stray)}")
     return fields
@@ -494,6 +535,7 @@ def canonicalized_sas_resource(
     return resource if blob is None else f"{resource}/{blob}"
 
 
+@functools.lru_cache(maxsize=256)
 def canonical_permissions(permissions: str, order: str = BLOB_PERMISSIONS) -> str:
     """Return ``permissions`` rewritten in the canonical order the service requires.
 
@@ -508,12 +550,13 @@ def canonical_permissions(permissions: str, order: str = BLOB_PERMISSIONS) -> st
 
 def encode_sas(pairs: Iterable[tuple[str, str]]) -> str:
     """Percent-encode SAS ``(name, value)`` pairs into a query string (RFC 3986)."""
-    return "&".join(f"{uri_encode(k)}={uri_encode(v)}" for k, v in pairs)
+    return "&".join([f"{k if k in _RANK else uri_encode(k)}={uri_encode(v)}" for k, v in pairs])
 
 
 def _pairs(params: Mapping[str, str], signature: str) -> list[tuple[str, str]]:
-    ordered = [(k, params[k]) for k in _QUERY_ORDER if params.get(k)]
-    ordered += [(k, v) for k, v in params.items() if k not in _QUERY_ORDER and v]
+    ordered = sorted(
+        ((k, v) for k, v in params.items() if v), key=lambda kv: _RANK.get(kv[0], len(_RANK))
+    )
     ordered.append(("sig", signature))
     return ordered
 
@@ -637,7 +680,7 @@ def blob_sas(
     )
     resource = canonicalized_sas_resource(credentials.account_name, container, blob)
     sts = service_sas_string_to_sign(params, canonicalized_resource=resource)
-    return _pairs(params, hmac_signature(credentials.key, sts))
+    return _pairs(params, credentials.sign(sts))
 
 
 def container_sas(
@@ -683,7 +726,7 @@ def container_sas(
     )
     resource = canonicalized_sas_resource(credentials.account_name, container)
     sts = service_sas_string_to_sign(params, canonicalized_resource=resource)
-    return _pairs(params, hmac_signature(credentials.key, sts))
+    return _pairs(params, credentials.sign(sts))
 
 
 def account_sas(
@@ -737,7 +780,7 @@ def account_sas(
     if encryption_scope:
         params["ses"] = encryption_scope
     sts = account_sas_string_to_sign(params, account_name=credentials.account_name)
-    return _pairs(params, hmac_signature(credentials.key, sts))
+    return _pairs(params, credentials.sign(sts))
 
 
 def user_delegation_sas(
@@ -838,4 +881,4 @@ def user_delegation_sas(
     )
     resource = canonicalized_sas_resource(account_name, container, blob)
     sts = user_delegation_sas_string_to_sign(params, canonicalized_resource=resource)
-    return _pairs(params, hmac_signature(key.key, sts))
+    return _pairs(params, key.sign(sts))

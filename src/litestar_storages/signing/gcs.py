@@ -392,23 +392,26 @@ def prepare_signed_url(
     if payload_hash is None:
         given = [v for n, v in extra if n.strip().lower() == "x-goog-content-sha256"]
         payload_hash = fold_whitespace(given[0]) if given else UNSIGNED_PAYLOAD
-    to_sign = [("host", signed_host or url_host), *extra]
-    _, signed = canonical_headers(to_sign)
-    pairs = query_pairs(query)
-    for name, _ in pairs:
+    if extra:
+        block, signed = canonical_headers([("host", signed_host or url_host), *extra])
+    else:
+        block, signed = f"host:{fold_whitespace(signed_host or url_host)}\n", "host"
+    encoded: list[tuple[str, str]] = []
+    for name, value in query_pairs(query):
         if name in _RESERVED_QUERY:
             raise SigningError(f"query parameter {name} is set by the signer")
-    pairs += [
-        ("X-Goog-Algorithm", algorithm),
-        ("X-Goog-Credential", f"{credential_id}/{scope}"),
+        encoded.append((uri_encode(name), uri_encode(value)))
+    # The X-Goog-* names, the date and the expiry never need encoding.
+    encoded += [
+        ("X-Goog-Algorithm", uri_encode(algorithm)),
+        ("X-Goog-Credential", uri_encode(f"{credential_id}/{scope}")),
         ("X-Goog-Date", timestamp),
         ("X-Goog-Expires", str(expires_in)),
-        ("X-Goog-SignedHeaders", signed),
+        ("X-Goog-SignedHeaders", uri_encode(signed)),
     ]
-    creq = canonical_request(
-        method, path=path, query=pairs, headers=to_sign, payload_hash=payload_hash
-    )
-    cquery = creq.split("\n", 3)[2]
+    encoded.sort()
+    cquery = "&".join([f"{k}={v}" for k, v in encoded])
+    creq = f"{method.upper()}\n{path}\n{cquery}\n{block}\n{signed}\n{payload_hash}"
     return PreparedSignedUrl(
         base_url=f"{scheme}://{url_host}{path}",
         query=cquery,

@@ -145,6 +145,21 @@ class AwsCredentials:
         )
 
 
+class _Keyed:
+    """A derived key and an HMAC already keyed with it (copying it skips the key schedule)."""
+
+    __slots__ = ("_mac", "key")
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+
+    def sign(self, text: str) -> str:
+        mac = self._mac.copy()
+        mac.update(text.encode("utf-8"))
+        return mac.hexdigest()
+
+
 class SigningKeyCache:
     """A bounded LRU of derived signing keys, keyed by (secret, date, region, service).
 
@@ -165,27 +180,34 @@ class SigningKeyCache:
         if maxsize < 1:
             raise SigningError("SigningKeyCache maxsize must be at least 1")
         self.maxsize = maxsize
-        self._entries: OrderedDict[tuple[str, str, str, str, str], bytes] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str, str, str], _Keyed] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _keyed(
+        self, secret: str, date: str, region: str, service: str, prefix: str = "AWS4"
+    ) -> _Keyed:
+        entry = (secret, date, region, service, prefix)
+        with self._lock:
+            keyed = self._entries.get(entry)
+            if keyed is not None:
+                self._entries.move_to_end(entry)
+                return keyed
+        terminator = "aws4_request" if prefix == "AWS4" else f"{prefix.lower()}_request"
+        keyed = _Keyed(
+            signing_key(secret, date, region, service, prefix=prefix, terminator=terminator)
+        )
+        with self._lock:
+            self._entries[entry] = keyed
+            self._entries.move_to_end(entry)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return keyed
 
     def get(
         self, secret: str, date: str, region: str, service: str, *, prefix: str = "AWS4"
     ) -> bytes:
         """Return the signing key for these inputs, deriving and remembering it if needed."""
-        entry = (secret, date, region, service, prefix)
-        with self._lock:
-            key = self._entries.get(entry)
-            if key is not None:
-                self._entries.move_to_end(entry)
-                return key
-        terminator = "aws4_request" if prefix == "AWS4" else f"{prefix.lower()}_request"
-        key = signing_key(secret, date, region, service, prefix=prefix, terminator=terminator)
-        with self._lock:
-            self._entries[entry] = key
-            self._entries.move_to_end(entry)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-        return key
+        return self._keyed(secret, date, region, service, prefix).key
 
     def clear(self) -> None:
         """Forget every key (for example after a credential rotation)."""
@@ -397,10 +419,10 @@ def _key(
     region: str,
     service: str,
     key_cache: SigningKeyCache | None,
-) -> bytes:
+) -> _Keyed:
     if key_cache is not None:
-        return key_cache.get(credentials.secret_access_key, date, region, service)
-    return signing_key(credentials.secret_access_key, date, region, service)
+        return key_cache._keyed(credentials.secret_access_key, date, region, service)
+    return _Keyed(signing_key(credentials.secret_access_key, date, region, service))
 
 
 def _check_expiry(expires_in: int) -> None:
@@ -454,10 +476,10 @@ def _sign_headers(
             payload_hash,
         )
     )
-    key = _key(credentials, date, region, service, key_cache)
-    sig = signature(key, string_to_sign(amz_date, scope, creq))
+    keyed = _key(credentials, date, region, service, key_cache)
+    sig = keyed.sign(string_to_sign(amz_date, scope, creq))
     added["authorization"] = authorization_header(credentials.access_key_id, scope, signed, sig)
-    return added, sig, amz_date, key
+    return added, sig, amz_date, keyed.key
 
 
 def sign_headers(
@@ -562,28 +584,45 @@ def _presign(
     else:
         extra = [(n, v) for n, v in header_pairs(signed_headers) if n.strip().lower() != "host"]
         block, signed = canonical_headers([("host", host), *extra])
-    pairs = query_pairs(query)
-    for name, _ in pairs:
+    encoded: list[tuple[tuple[str, str], tuple[str, str]]] = []
+    for name, value in query_pairs(query):
         if name in _RESERVED_QUERY:
             raise SigningError(f"query parameter {name} is set by the signer")
-    pairs.append(("X-Amz-Algorithm", ALGORITHM))
-    pairs.append(("X-Amz-Credential", f"{credentials.access_key_id}/{scope}"))
-    pairs.append(("X-Amz-Date", amz_date))
-    pairs.append(("X-Amz-Expires", str(expires_in)))
-    pairs.append(("X-Amz-SignedHeaders", signed))
+        encoded.append(((uri_encode(name), uri_encode(value)), (name, value)))
+    # The X-Amz-* names never need encoding, nor do the date and the expiry (digits); the
+    # credential's "/" separators are written encoded directly. This is the hot path of
+    # presigning, and it avoids most of the percent-encoding work.
+    credential = f"{credentials.access_key_id}/{scope}"
+    # Encoded piecewise: the "/" separators are known, the parts are usually plain.
+    credential_enc = (
+        f"{uri_encode(credentials.access_key_id)}%2F{date}%2F{uri_encode(region)}"
+        f"%2F{uri_encode(service)}%2Faws4_request"
+    )
+    expires = str(expires_in)
+    encoded += [
+        (("X-Amz-Algorithm", ALGORITHM), ("X-Amz-Algorithm", ALGORITHM)),
+        (("X-Amz-Credential", credential_enc), ("X-Amz-Credential", credential)),
+        (("X-Amz-Date", amz_date), ("X-Amz-Date", amz_date)),
+        (("X-Amz-Expires", expires), ("X-Amz-Expires", expires)),
+        (("X-Amz-SignedHeaders", uri_encode(signed)), ("X-Amz-SignedHeaders", signed)),
+    ]
     if credentials.session_token is not None:
         # S3 and most services sign the token as part of the query.
-        pairs.append(("X-Amz-Security-Token", credentials.session_token))
-    encoded = sorted(((uri_encode(k), uri_encode(v)), (k, v)) for k, v in pairs)
-    cquery = "&".join(f"{ek}={ev}" for (ek, ev), _ in encoded)
+        token = credentials.session_token
+        encoded.append(
+            (("X-Amz-Security-Token", uri_encode(token)), ("X-Amz-Security-Token", token))
+        )
+    encoded.sort()
+    cquery = "&".join([f"{ek}={ev}" for (ek, ev), _ in encoded])
     if payload_hash is None:
         # S3 presigned URLs do not cover the body; other services sign the (empty) body hash.
         payload_hash = UNSIGNED_PAYLOAD if s3 else EMPTY_SHA256
-    creq = "\n".join(
-        (method.upper(), canonical_uri(path, s3=s3), cquery, block, signed, payload_hash)
+    uri = (path or "/") if s3 else canonical_uri(path, s3=False)
+    creq = f"{method.upper()}\n{uri}\n{cquery}\n{block}\n{signed}\n{payload_hash}"
+    digest = hashlib.sha256(creq.encode("utf-8")).hexdigest()
+    sig = _key(credentials, date, region, service, key_cache).sign(
+        f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
     )
-    key = _key(credentials, date, region, service, key_cache)
-    sig = signature(key, string_to_sign(amz_date, scope, creq))
     ordered = [raw for _, raw in encoded]
     ordered.append(("X-Amz-Signature", sig))
     return ordered, f"{cquery}&X-Amz-Signature={sig}"
@@ -931,7 +970,6 @@ def presigned_post(
         else:
             policy_conditions.append({name: value})
     policy = post_policy_document(add_seconds(now, expires_in), policy_conditions)
-    signing = _key(credentials, date, region, "s3", key_cache)
     form["policy"] = policy
-    form["x-amz-signature"] = post_policy_signature(policy, signing)
+    form["x-amz-signature"] = _key(credentials, date, region, "s3", key_cache).sign(policy)
     return bucket_url, form
