@@ -1,19 +1,19 @@
 """The byte source behind ``FileSystemStorage.get``: a file read in chunks from worker threads.
 
-It is a class rather than an ``async def`` generator on purpose. ``ByteStream`` closes its
-source deterministically inside ``async with``, but the seeds' plain ``async for chunk in
-storage.get(key): ... break`` drops the stream unclosed; a native async generator abandoned that
-way is finalised "sometime later, somewhere else" and trio warns about it. This object holds a
-plain file descriptor instead, which ``__del__`` can close at once: closing a descriptor opened
-read-only does no I/O, so it is safe in a finaliser and needs no event loop.
+It is a class (a ``ChunkSource``) rather than an ``async def`` generator on purpose.
+``ByteStream`` closes its source deterministically inside ``async with``, but the seeds' plain
+``async for chunk in storage.get(key): ... break`` drops the stream unclosed; a native async
+generator abandoned that way is finalised "sometime later, somewhere else" and trio warns about
+it. This object holds a plain file descriptor instead, which ``__del__`` can close at once:
+closing a descriptor opened read-only does no I/O, so it is safe in a finaliser and needs no
+event loop.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import AsyncGenerator, Callable, Sequence
-from types import TracebackType
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import anyio.to_thread
@@ -31,11 +31,25 @@ async def _run(func: Callable[[], _T]) -> _T:
     return await anyio.to_thread.run_sync(func)
 
 
-class FileChunks(AsyncGenerator[bytes, None]):
+class FileChunks:
     """Chunks of ``key`` in the range ``[start:end]``; opened on the first ``__anext__``.
 
-    Each chunk is one thread hop (the open and the first chunk share one).
+    A ``ChunkSource`` for ``ByteStream``. Each chunk is one thread hop (the open and the first
+    chunk share one).
     """
+
+    __slots__ = (
+        "_done",
+        "_fd",
+        "_key",
+        "_opened",
+        "_position",
+        "_range",
+        "_remaining",
+        "_reporter",
+        "_segments",
+        "_tree",
+    )
 
     def __init__(
         self,
@@ -86,22 +100,6 @@ class FileChunks(AsyncGenerator[bytes, None]):
         except BaseException:
             self._close()
             raise
-
-    async def asend(self, value: None) -> bytes:
-        """Same as ``__anext__`` (part of the async generator protocol)."""
-        return await self.__anext__()
-
-    async def athrow(
-        self,
-        typ: type[BaseException] | BaseException,
-        val: BaseException | object = None,
-        tb: TracebackType | None = None,
-    ) -> bytes:
-        """Close the file and raise the exception (part of the async generator protocol)."""
-        self._close()
-        if isinstance(typ, BaseException):
-            raise typ
-        raise typ() if val is None else val if isinstance(val, BaseException) else typ(val)
 
     async def aclose(self) -> None:
         """Close the file now (idempotent)."""
