@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from litestar_storages._concurrency import task_group
 from litestar_storages._types import MultipartUpload
 from litestar_storages.backends.gcs._integrity import md5_b64
 from litestar_storages.backends.gcs._wire import MAX_COMPOSE_SOURCES, GCSStoredFile
@@ -228,7 +229,7 @@ class ComposeMultipart:
                 )
             results[index] = (name, stored.generation)
 
-        async with anyio.create_task_group() as tg:
+        async with task_group() as tg:
             for index, group in enumerate(groups):
                 if len(group) > 1:
                     tg.start_soon(compose, index, group)
@@ -244,7 +245,7 @@ class ComposeMultipart:
                 except StorageError as exc:
                     logger.warning("could not delete multipart part %r on gcs: %s", name, exc)
 
-        async with anyio.create_task_group() as tg:
+        async with task_group() as tg:
             for name in names:
                 tg.start_soon(delete, name)
 

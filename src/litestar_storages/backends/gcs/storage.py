@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -328,46 +328,12 @@ class GCSStorage(BaseStorage):
             StorageIntegrityError: The body was truncated or does not match its hash.
         """
         validate_key(key, backend="gcs")
+        from litestar_storages.backends.gcs._download import Download
+
         byte_range = _range_header(start, end)
         reporter = ProgressReporter(progress_callback, key=key, operation="download")
-        return ByteStream(self._download(key, byte_range, reporter), progress=reporter)
-
-    async def _download(
-        self, key: str, byte_range: str | None, reporter: ProgressReporter
-    ) -> AsyncGenerator[bytes, None]:
-        from litestar_storages.backends.gcs._integrity import DownloadVerifier, parse_goog_hash
-        from litestar_storages.backends.gcs._wire import header_values
-
-        api = self._api()
-        if byte_range == "":
-            # An empty range: nothing to read, but a missing key must still raise.
-            await api.objects_get(key)
-            return
-        response, body = await api.objects_get_media(key, byte_range=byte_range or None)
-        try:
-            if response.status_code == 416:
-                return  # the range starts past the end: nothing, as slicing would give
-            reporter.total_bytes = body.expected
-            verifier = None
-            stored_encoding = response.headers.get("x-goog-stored-content-encoding", "identity")
-            if (
-                self.config.verify_checksums
-                and byte_range is None
-                and stored_encoding == "identity"
-                and "content-encoding" not in response.headers
-            ):
-                verifier = DownloadVerifier(
-                    parse_goog_hash(header_values(response.headers, "x-goog-hash")), key=key
-                )
-            async for chunk in body:
-                if verifier is not None:
-                    verifier.update(chunk)
-                yield chunk
-            if verifier is not None:
-                verifier.verify()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await body.aclose()
+        source = Download(self._api, key, byte_range, reporter, verify=self.config.verify_checksums)
+        return ByteStream(source, progress=reporter)
 
     # ------------------------------------------------------------------ the rest
     async def delete(self, key: str) -> None:
