@@ -236,7 +236,7 @@ class ScriptedServer:
                     return  # a client that refused our certificate
                 conn.sock.settimeout(None)
             self._script(conn)
-        except (ConnectionError, BrokenPipeError):
+        except (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
             pass  # the client went away: what many tests do on purpose
         except BaseException as exc:
             if not self._stopping:

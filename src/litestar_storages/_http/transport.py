@@ -39,11 +39,12 @@ Behaviour that differs from ``httpx.AsyncHTTPTransport``, on purpose or not yet:
 
 from __future__ import annotations
 
+import os
 import ssl
 import time
 from collections.abc import Callable
 from http.cookiejar import Cookie, CookieJar
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -59,7 +60,16 @@ from litestar_storages._http._exchange import (
 from litestar_storages._http._pool_h1 import ConnectionPool, PoolStats
 from litestar_storages._http._proxy_env import ProxyRules
 
-__all__ = ["FastTransport", "NullCookieJar", "PoolStats", "create_transport"]
+if TYPE_CHECKING:
+    from litestar_storages._http.pool import PoolOptions
+
+__all__ = [
+    "FastTransport",
+    "NullCookieJar",
+    "PoolStats",
+    "create_transport",
+    "fast_transport_factory",
+]
 
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0
@@ -288,37 +298,75 @@ def _may_retry(reused: bool, head: RequestHead, progress: Progress) -> bool:
     return head.method in _IDEMPOTENT or not progress.head_sent
 
 
+def _tls_setting(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
+    """A CA bundle path becomes a context, as httpx's deprecated ``verify=<str>`` did."""
+    if not isinstance(verify, str):
+        return verify
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
+
+
 def create_transport(
     *,
-    verify: bool | ssl.SSLContext = True,
+    verify: bool | str | ssl.SSLContext = True,
     limits: httpx.Limits = DEFAULT_LIMITS,
     timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
     http2: bool = False,
     trust_env: bool = True,
+    proxy: str | None = None,
     stock: bool = False,
     expect_continue_threshold: int | None = None,
 ) -> httpx.AsyncBaseTransport:
     """The transport for the shared pool: `FastTransport`, or httpx's own when asked.
 
     Args:
-        verify: TLS verification: ``True`` (httpx's trust store), ``False``, or a context.
+        verify: TLS verification: ``True`` (httpx's trust store), ``False``, the path of a CA
+            bundle (file or directory), or an ``SSLContext``.
         limits: Pool limits.
         timeout: Timeouts for requests built without a client (no ``timeout`` extension).
         http2: HTTP/2 needs httpx's stock transport (and the ``h2`` package).
         trust_env: Honour proxy and CA-bundle environment variables.
+        proxy: One proxy for every request: httpx's stock transport, configured with it.
         stock: Route every request through ``httpx.AsyncHTTPTransport`` (proxies from the
             environment still apply, as they would in ``httpx.AsyncClient(trust_env=True)``).
         expect_continue_threshold: See `FastTransport`.
     """
-    if http2:
+    tls = _tls_setting(verify)
+    if http2 or proxy is not None:
         return httpx.AsyncHTTPTransport(
-            verify=verify, limits=limits, http2=True, trust_env=trust_env
+            verify=tls,
+            limits=limits,
+            http2=http2,
+            trust_env=trust_env,
+            proxy=proxy,
+            retries=0,
         )
     return FastTransport(
-        verify=verify,
+        verify=tls,
         limits=limits,
         timeout=timeout,
         trust_env=trust_env,
         expect_continue_threshold=expect_continue_threshold,
         direct="httpx" if stock else "fast",
+    )
+
+
+def fast_transport_factory(options: PoolOptions) -> httpx.AsyncBaseTransport:
+    """A ``TransportFactory`` for ``_http.pool``: `create_transport` from ``PoolOptions``.
+
+    Install it with ``pool.set_default_transport_factory(fast_transport_factory)`` or
+    ``PoolOptions(transport_factory=fast_transport_factory)``; ``http2`` (when ``h2`` is
+    installed) and an explicit ``proxy`` select httpx's own transport, as does ``stock=True``
+    through `create_transport`. Like the pool's default factory, it ignores the environment.
+    """
+    import importlib.util
+
+    return create_transport(
+        verify=options.verify_ssl,
+        limits=options.limits,
+        timeout=options.timeout,
+        http2=options.http2 and importlib.util.find_spec("h2") is not None,
+        trust_env=False,
+        proxy=options.proxy,
     )
