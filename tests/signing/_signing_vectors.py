@@ -11,6 +11,7 @@ repository's top-level ``signing/cases/`` and are always present.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+
+from litestar_storages.signing import gcs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VECTORS_ENV = "LITESTAR_STORAGES_VECTORS"
@@ -122,3 +125,33 @@ def parse_amz_date(stamp: str) -> datetime:
 def parse_rfc3339(stamp: str) -> datetime:
     """``2019-02-01T09:00:00Z`` as an aware UTC datetime."""
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _b64url_int(value: str) -> int:
+    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+
+def rfc7515_account() -> gcs.GcsServiceAccount:
+    """A service account whose key is RFC 7515's A.2 example key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    jwk: dict[str, Any] = load_case_file("rfc7515-a2-rs256.json")["jwk"]
+    public = rsa.RSAPublicNumbers(_b64url_int(jwk["e"]), _b64url_int(jwk["n"]))
+    private = rsa.RSAPrivateNumbers(
+        p=_b64url_int(jwk["p"]),
+        q=_b64url_int(jwk["q"]),
+        d=_b64url_int(jwk["d"]),
+        dmp1=_b64url_int(jwk["dp"]),
+        dmq1=_b64url_int(jwk["dq"]),
+        iqmp=_b64url_int(jwk["qi"]),
+        public_numbers=public,
+    ).private_key()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return gcs.GcsServiceAccount(
+        client_email="rfc7515@example.iam.gserviceaccount.com", private_key_pem=pem
+    )

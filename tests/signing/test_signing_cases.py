@@ -10,10 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
 from urllib.parse import urlsplit
 
-from _signing_vectors import load_case_file, parse_amz_date, parse_query
+from _signing_vectors import load_case_file, parse_amz_date, parse_query, rfc7515_account
 
 from litestar_storages.signing import azure, gcs, sigv4
 
@@ -182,36 +181,6 @@ def test_azure_canonicalized_resource_examples() -> None:
 # --- RS256 -------------------------------------------------------------------------------------
 
 RS256 = load_case_file("rfc7515-a2-rs256.json")
-
-
-def _b64url_int(value: str) -> int:
-    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
-
-
-def rfc7515_account() -> gcs.GcsServiceAccount:
-    """A service account whose key is RFC 7515's A.2 example key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    jwk: dict[str, Any] = RS256["jwk"]
-    public = rsa.RSAPublicNumbers(_b64url_int(jwk["e"]), _b64url_int(jwk["n"]))
-    private = rsa.RSAPrivateNumbers(
-        p=_b64url_int(jwk["p"]),
-        q=_b64url_int(jwk["q"]),
-        d=_b64url_int(jwk["d"]),
-        dmp1=_b64url_int(jwk["dp"]),
-        dmq1=_b64url_int(jwk["dq"]),
-        iqmp=_b64url_int(jwk["qi"]),
-        public_numbers=public,
-    ).private_key()
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return gcs.GcsServiceAccount(
-        client_email="rfc7515@example.iam.gserviceaccount.com", private_key_pem=pem
-    )
 
 
 def test_rs256_signature_is_rfc7515_a2() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from test_signing_cases import rfc7515_account
+from _signing_vectors import rfc7515_account
 
 from litestar_storages.signing import SigningError, azure, content_length_range, gcs, sigv4
 from litestar_storages.signing._canonical import format_http_date, starts_with

@@ -589,11 +589,9 @@ def _presign(
         if name in _RESERVED_QUERY:
             raise SigningError(f"query parameter {name} is set by the signer")
         encoded.append(((uri_encode(name), uri_encode(value)), (name, value)))
-    # The X-Amz-* names never need encoding, nor do the date and the expiry (digits); the
-    # credential's "/" separators are written encoded directly. This is the hot path of
-    # presigning, and it avoids most of the percent-encoding work.
+    # Hot path of presigning: the X-Amz-* names never need encoding, nor do the date and the
+    # expiry (digits); the credential is encoded piecewise around its known "/" separators.
     credential = f"{credentials.access_key_id}/{scope}"
-    # Encoded piecewise: the "/" separators are known, the parts are usually plain.
     credential_enc = (
         f"{uri_encode(credentials.access_key_id)}%2F{date}%2F{uri_encode(region)}"
         f"%2F{uri_encode(service)}%2Faws4_request"
