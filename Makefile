@@ -28,13 +28,13 @@ demo: $(STAMP)
 	$(PY) examples/quickstart.py
 
 check: $(STAMP)
-	$(PY) -m ruff check src tests conformance bench examples
-	$(PY) -m ruff format --check src tests conformance bench examples
+	$(PY) -m ruff check src tests conformance bench examples docs/examples
+	$(PY) -m ruff format --check src tests conformance bench examples docs/examples
 	$(PY) -m mypy
 
 format: $(STAMP)
-	$(PY) -m ruff check --fix src tests conformance bench examples
-	$(PY) -m ruff format src tests conformance bench examples
+	$(PY) -m ruff check --fix src tests conformance bench examples docs/examples
+	$(PY) -m ruff format src tests conformance bench examples docs/examples
 
 test-unit: $(STAMP)
 	$(PYTEST) tests conformance -q -p no:cacheprovider

@@ -22,7 +22,7 @@ from litestar_storages.retry import RetryConfig, retry, with_retry
 if TYPE_CHECKING:
     from litestar_storages._protocol import BaseStorage, Storage
     from litestar_storages._stream import ByteStream
-    from litestar_storages._types import MultipartUpload, StoredFile
+    from litestar_storages._types import MultipartUpload, StoredFile, UploadResult
     from litestar_storages.backends.azure import AzureConfig, AzureStorage
     from litestar_storages.backends.filesystem import FileSystemConfig, FileSystemStorage
     from litestar_storages.backends.gcs import GCSConfig, GCSStorage

@@ -40,6 +40,7 @@ from litestar_storages import (
     StorageConfigurationError,
     StorageFileExistsError,
     StoredFile,
+    UploadResult,
 )
 from litestar_storages.contrib._filenames import numbered_names, sanitize_filename, split_extension
 from litestar_storages.contrib._multipart import (
@@ -51,13 +52,6 @@ from litestar_storages.contrib._multipart import (
 
 if TYPE_CHECKING:
     from litestar import Request
-
-    # The package's __init__ lacks UploadResult in its TYPE_CHECKING imports, so mypy would
-    # see the lazily exported name as Any (and refuse it as a base class). Runtime uses the
-    # public name below; drop this branch once __init__ declares it.
-    from litestar_storages._types import UploadResult
-else:
-    from litestar_storages import UploadResult
 
 __all__ = [
     "StoredUpload",
