@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from _gcs_helpers import FrozenClock, Opener
 
 from litestar_storages.backends.gcs import GCSConfig, GCSStorage
 from litestar_storages.retry import RetryConfig
+
+from ._gcs_helpers import FrozenClock, Opener
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from _gcs_helpers import T0
 
 from litestar_storages.backends.gcs import GCSConfig, GCSStorage
 from litestar_storages.backends.gcs.config import resolve_endpoint
@@ -20,6 +19,8 @@ from litestar_storages.backends.gcs.credentials import (
     token_request,
 )
 from litestar_storages.exceptions import StorageConfigurationError, StoragePermissionError
+
+from ._gcs_helpers import T0
 
 USER = {
     "type": "authorized_user",

@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from _gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 from litestar_storages.backends.gcs.client import parse_error
 from litestar_storages.exceptions import (
@@ -21,6 +20,8 @@ from litestar_storages.exceptions import (
     StorageServerError,
 )
 from litestar_storages.retry import RetryConfig
+
+from ._gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 pytestmark = pytest.mark.anyio
 

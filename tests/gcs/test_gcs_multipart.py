@@ -11,7 +11,6 @@ from urllib.parse import unquote
 import httpx
 import pytest
 import respx
-from _gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 from litestar_storages._types import MultipartUpload
 from litestar_storages.exceptions import (
@@ -20,6 +19,8 @@ from litestar_storages.exceptions import (
     StorageFileNotFoundError,
     StoragePreconditionFailedError,
 )
+
+from ._gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 pytestmark = pytest.mark.anyio
 

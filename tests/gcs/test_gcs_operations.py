@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 import respx
-from _gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 from litestar_storages.backends.gcs import GCSStoredFile
 from litestar_storages.exceptions import (
@@ -17,6 +16,8 @@ from litestar_storages.exceptions import (
     StorageFileNotFoundError,
     StorageIntegrityError,
 )
+
+from ._gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 pytestmark = pytest.mark.anyio
 

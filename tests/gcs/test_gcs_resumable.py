@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import respx
-from _gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 from litestar_storages.exceptions import (
     StorageConnectionError,
@@ -18,6 +17,8 @@ from litestar_storages.exceptions import (
     StorageFileExistsError,
     StorageIntegrityError,
 )
+
+from ._gcs_helpers import Opener, Script, json_error, ok_json, resource
 
 pytestmark = pytest.mark.anyio
 

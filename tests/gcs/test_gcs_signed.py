@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from _gcs_helpers import FrozenClock
 
 from litestar_storages.backends.gcs import GCSConfig, GCSStorage
 from litestar_storages.exceptions import StorageConfigurationError
+
+from ._gcs_helpers import FrozenClock
 
 pytestmark = pytest.mark.anyio
 

@@ -6,10 +6,11 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from _gcs_helpers import ROOT, resource
 
 from litestar_storages.backends.gcs import _wire, _xml
 from litestar_storages.backends.gcs._wire import GCSStoredFile
+
+from ._gcs_helpers import ROOT, resource
 
 # ----------------------------------------------------------------------------- key encoding
 TRICKY = "dir/a b#c?d%e+f&g=h/ünï.txt"
