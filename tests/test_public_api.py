@@ -49,7 +49,7 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 def test_importing_the_package_imports_no_http_stack_and_no_optional_dependency() -> None:
     code = (
         "import sys, litestar_storages as ls; ls.MemoryStorage; ls.StoredFile; ls.StorageError; "
-        "print(','.join(m for m in ('httpx','cryptography','jwt','litestar','trio','h11') "
+        "print(','.join(m for m in ('httpx','anyio','cryptography','jwt','litestar','trio','h11') "
         "if m in sys.modules))"
     )
     out = subprocess.run(

@@ -14,8 +14,6 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Literal, ParamSpec, TypeVar
 
-import anyio
-
 from litestar_storages.exceptions import (
     StorageConfigurationError,
     StorageConnectionError,
@@ -254,13 +252,19 @@ async def run_with_retry(
     should_retry: Callable[[BaseException], Decision],
     rng: random.Random | None = None,
     retry_after: Callable[[BaseException], float | None] = lambda _exc: None,
-    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> T:
     """Run ``operation`` until it succeeds, a failure is final, or attempts run out.
 
     The last exception propagates unchanged. Cancellation is never retried (it is not an
     ``Exception``), and each sleep is a cancellation point.
     """
+    if sleep is None:
+        # Imported here: the package (and the pure signers beside it) must import without anyio,
+        # which serverless presign-only users never need.
+        import anyio
+
+        sleep = anyio.sleep
     rng = rng or random.Random()
     attempt = 1
     while True:
