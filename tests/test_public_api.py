@@ -49,8 +49,20 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 def test_importing_the_package_imports_no_http_stack_and_no_optional_dependency() -> None:
     code = (
         "import sys, litestar_storages as ls; ls.MemoryStorage; ls.StoredFile; ls.StorageError; "
-        "print(','.join(m for m in ('httpx','anyio','cryptography','jwt','litestar','trio','h11') "
+        "print(','.join(m for m in ('httpx','cryptography','jwt','litestar','trio','h11') "
         "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
+
+
+def test_importing_the_package_and_its_value_types_loads_no_async_stack() -> None:
+    code = (
+        "import sys, litestar_storages as ls; ls.StoredFile; ls.StorageError; ls.RetryConfig; "
+        "import litestar_storages.signing.sigv4; "
+        "print(','.join(m for m in ('anyio','httpx','sniffio') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
