@@ -15,6 +15,7 @@ from litestar_storages._http.pool import (
     h2_available,
     set_default_transport_factory,
     shared_client_count,
+    stock_transport_factory,
 )
 
 pytestmark = pytest.mark.anyio
@@ -150,9 +151,19 @@ def test_limits_follow_max_connections() -> None:
 
 
 def test_http2_is_only_used_when_h2_is_installed() -> None:
-    transport = default_transport_factory(PoolOptions(http2=True))
+    transport = stock_transport_factory(PoolOptions(http2=True))
     pool = transport._pool  # type: ignore[attr-defined]
     assert pool._http2 is h2_available()
+
+
+def test_the_default_transport_is_the_librarys_own() -> None:
+    transport = default_transport_factory(PoolOptions())
+    try:
+        from litestar_storages._http.transport import FastTransport
+    except ImportError:
+        assert isinstance(transport, httpx.AsyncHTTPTransport)
+    else:
+        assert isinstance(transport, FastTransport)
 
 
 def test_invalid_pool_size_is_rejected() -> None:

@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from litestar_storages._http.errors import ProviderError
-from litestar_storages._http.pool import ClientHandle, PoolOptions
+from litestar_storages._http.pool import ClientHandle, PoolOptions, stock_transport_factory
 from litestar_storages._http.request import HttpRequest
 from litestar_storages._http.send import ResponseBody, Sender, retry_after_seconds
 from litestar_storages.exceptions import (
@@ -350,12 +350,12 @@ async def test_a_read_timeout_mid_stream_is_a_timeout_error() -> None:
 
 # ---------------------------------------------------------------------- through respx
 @respx.mock
-async def test_respx_sees_the_default_transport_path() -> None:
+async def test_respx_sees_the_stock_transport_path() -> None:
     route = respx.get("http://store.test/b/k").mock(
         side_effect=[httpx.Response(500), httpx.Response(200, content=b"fine")]
     )
     sender = Sender(
-        ClientHandle(PoolOptions()),
+        ClientHandle(PoolOptions(transport_factory=stock_transport_factory)),
         backend="test",
         retry=RetryConfig(max_attempts=2, base_delay=0, jitter=False),
     )

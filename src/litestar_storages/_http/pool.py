@@ -13,7 +13,8 @@ checkout (httpcore's rule, which the custom transport keeps).
 
 The transport is a seam: ``PoolOptions.transport_factory`` (per pool) or
 :func:`set_default_transport_factory` (process-wide) supply any ``httpx.AsyncBaseTransport``;
-the default is httpx's own ``AsyncHTTPTransport``.
+the default is the library's own HTTP/1.1 transport (``_http.transport``), with httpx's
+``AsyncHTTPTransport`` (:func:`stock_transport_factory`) for HTTP/2 and explicit proxies.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "h2_available",
     "set_default_transport_factory",
     "shared_client_count",
+    "stock_transport_factory",
 ]
 
 logger = logging.getLogger("litestar_storages.http")
@@ -109,8 +111,8 @@ def h2_available() -> bool:
     return importlib.util.find_spec("h2") is not None
 
 
-def default_transport_factory(options: PoolOptions) -> httpx.AsyncBaseTransport:
-    """httpx's own transport configured from ``options``.
+def stock_transport_factory(options: PoolOptions) -> httpx.AsyncBaseTransport:
+    """httpx's own ``AsyncHTTPTransport`` configured from ``options`` (HTTP/2 capable).
 
     Redirects are handled above the transport (and never followed: a redirect must not carry
     signed credentials to another host); ``retries=0`` because the send loop retries, re-signing
@@ -128,6 +130,20 @@ def default_transport_factory(options: PoolOptions) -> httpx.AsyncBaseTransport:
         trust_env=False,
         retries=0,
     )
+
+
+def default_transport_factory(options: PoolOptions) -> httpx.AsyncBaseTransport:
+    """The library's own HTTP/1.1 transport (``_http.transport``), else httpx's.
+
+    The own transport costs a fraction of httpcore's CPU per request and streams without
+    nested async generators (../shared/HTTP-TRANSPORT.md); it hands HTTP/2 and explicit proxies
+    to httpx's transport itself.
+    """
+    try:
+        from litestar_storages._http.transport import fast_transport_factory
+    except ImportError:  # the transport module is optional for this seam
+        return stock_transport_factory(options)
+    return fast_transport_factory(options)
 
 
 _default_factory: TransportFactory = default_transport_factory
