@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from litestar_storages.backends.gcs import _wire, _xml
+from litestar_storages.backends.gcs import _sessions, _wire, _xml
 from litestar_storages.backends.gcs._wire import GCSStoredFile
 
 from ._gcs_helpers import ROOT, resource
@@ -195,7 +195,7 @@ SESSION = f"{ROOT}/upload/storage/v1/b/bkt/o?uploadType=resumable&upload_id=AB+c
 
 
 def test_resumable_start_carries_metadata_and_precondition() -> None:
-    request = _wire.build_resumable_start(
+    request = _sessions.build_resumable_start(
         ROOT, "bkt", "a", content_type="text/csv", metadata={"k": "v"}, if_generation_match=0
     )
     assert (
@@ -210,29 +210,29 @@ def test_resumable_start_carries_metadata_and_precondition() -> None:
 
 
 def test_session_uri_is_used_byte_for_byte() -> None:
-    request = _wire.build_resumable_chunk(SESSION, b"x" * 10, offset=0, total=None)
+    request = _sessions.build_resumable_chunk(SESSION, b"x" * 10, offset=0, total=None)
     assert request.url == SESSION
 
 
 def test_intermediate_chunk_has_an_open_total() -> None:
-    request = _wire.build_resumable_chunk(SESSION, b"x" * 10, offset=256, total=None)
+    request = _sessions.build_resumable_chunk(SESSION, b"x" * 10, offset=256, total=None)
     assert request.headers["content-range"] == "bytes 256-265/*"
     assert request.ok_statuses == frozenset({308})
     assert request.idempotent is False
 
 
 def test_last_chunk_names_the_total() -> None:
-    request = _wire.build_resumable_chunk(SESSION, b"x" * 10, offset=256, total=266)
+    request = _sessions.build_resumable_chunk(SESSION, b"x" * 10, offset=256, total=266)
     assert request.headers["content-range"] == "bytes 256-265/266"
 
 
 def test_empty_last_chunk_only_names_the_total() -> None:
-    request = _wire.build_resumable_chunk(SESSION, b"", offset=512, total=512)
+    request = _sessions.build_resumable_chunk(SESSION, b"", offset=512, total=512)
     assert request.headers["content-range"] == "bytes */512"
 
 
 def test_status_query_is_an_empty_put() -> None:
-    request = _wire.build_resumable_query(SESSION)
+    request = _sessions.build_resumable_query(SESSION)
     assert (request.method, request.body, request.headers["content-range"]) == (
         "PUT",
         b"",
@@ -245,12 +245,12 @@ def test_status_query_is_an_empty_put() -> None:
 )
 def test_committed_bytes_from_the_range_header(value: str | None, committed: int) -> None:
     headers = {} if value is None else {"range": value}
-    assert _wire.committed_bytes(headers) == committed
+    assert _sessions.committed_bytes(headers) == committed
 
 
 def test_session_location_must_be_a_url() -> None:
     with pytest.raises(ValueError, match="Location"):
-        _wire.session_location({})
+        _sessions.session_location({})
 
 
 # ----------------------------------------------------------------------------- XML multipart

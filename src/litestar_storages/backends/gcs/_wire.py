@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from litestar_storages._http.request import HttpRequest
 from litestar_storages._types import StoredFile
@@ -28,17 +28,12 @@ __all__ = [
     "build_objects_insert",
     "build_objects_list",
     "build_objects_rewrite",
-    "build_resumable_cancel",
-    "build_resumable_chunk",
-    "build_resumable_query",
-    "build_resumable_start",
-    "committed_bytes",
+    "header_values",
     "json_object_path",
     "parse_list_page",
     "parse_object",
     "parse_rfc3339",
     "parse_rewrite",
-    "session_location",
     "stored_file",
 ]
 
@@ -76,7 +71,7 @@ def json_object_path(bucket: str, name: str, *, upload: bool = False) -> str:
     return f"{root}/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
 
 
-def _bucket_path(bucket: str, *, upload: bool = False) -> str:
+def bucket_path(bucket: str, *, upload: bool = False) -> str:
     root = UPLOAD_ROOT if upload else JSON_ROOT
     return f"{root}/b/{quote(bucket, safe='')}/o"
 
@@ -171,7 +166,7 @@ def parse_object(body: bytes, *, prefix: str) -> GCSStoredFile:
     return stored_file(resource, name[len(prefix) :] if name.startswith(prefix) else name)
 
 
-def _metadata_resource(
+def metadata_resource(
     *,
     name: str | None = None,
     content_type: str | None,
@@ -194,7 +189,7 @@ def _metadata_resource(
     return resource
 
 
-def _precondition(if_generation_match: int | None) -> list[tuple[str, str]]:
+def precondition(if_generation_match: int | None) -> list[tuple[str, str]]:
     # "Request preconditions": ifGenerationMatch=0 succeeds only if no live object exists.
     return [] if if_generation_match is None else [("ifGenerationMatch", str(if_generation_match))]
 
@@ -219,7 +214,7 @@ def build_objects_insert(
     ("Perform a multipart upload"). ``boundary`` must not occur in ``body``; callers pass a
     random one.
     """
-    resource = _metadata_resource(
+    resource = metadata_resource(
         name=name, content_type=content_type, metadata=metadata, md5=md5, crc32c=crc32c
     )
     head = (
@@ -233,8 +228,8 @@ def build_objects_insert(
     return HttpRequest(
         method="POST",
         origin=origin,
-        path=_bucket_path(bucket, upload=True),
-        query=[("uploadType", "multipart"), *_precondition(if_generation_match)],
+        path=bucket_path(bucket, upload=True),
+        query=[("uploadType", "multipart"), *precondition(if_generation_match)],
         headers={"content-type": f'multipart/related; boundary="{boundary}"'},
         body=payload,
         operation="objects.insert",
@@ -288,7 +283,7 @@ def build_objects_delete(
         method="DELETE",
         origin=origin,
         path=json_object_path(bucket, name),
-        query=_precondition(if_generation_match),
+        query=precondition(if_generation_match),
         operation="objects.delete",
         key=name,
         ok_statuses=frozenset({404}),
@@ -333,7 +328,7 @@ def build_objects_list(
     return HttpRequest(
         method="GET",
         origin=origin,
-        path=_bucket_path(bucket),
+        path=bucket_path(bucket),
         query=query,
         operation="objects.list",
     )
@@ -445,13 +440,13 @@ def build_objects_compose(
         source_objects.append(item)
     document = {
         "sourceObjects": source_objects,
-        "destination": _metadata_resource(content_type=content_type, metadata=metadata),
+        "destination": metadata_resource(content_type=content_type, metadata=metadata),
     }
     return HttpRequest(
         method="POST",
         origin=origin,
         path=f"{json_object_path(bucket, destination)}/compose",
-        query=_precondition(if_generation_match),
+        query=precondition(if_generation_match),
         headers={"content-type": "application/json"},
         body=json.dumps(document, separators=(",", ":")).encode(),
         operation="objects.compose",
@@ -460,142 +455,6 @@ def build_objects_compose(
         # fail its retry with 412, so it is not retried after an ambiguous failure.
         idempotent=if_generation_match is None,
     )
-
-
-# ----------------------------------------------------------------------------- resumable uploads
-def build_resumable_start(
-    origin: str,
-    bucket: str,
-    name: str,
-    *,
-    content_type: str | None,
-    metadata: Mapping[str, str] | None,
-    if_generation_match: int | None = None,
-    size: int | None = None,
-) -> HttpRequest:
-    """Start a resumable upload session ("Perform resumable uploads", step "Initiate").
-
-    The session URI comes back in ``Location``; the object's metadata and preconditions are
-    fixed here.
-    """
-    headers = {"content-type": "application/json; charset=UTF-8"}
-    if content_type:
-        headers["x-upload-content-type"] = content_type
-    if size is not None:
-        headers["x-upload-content-length"] = str(size)
-    resource = _metadata_resource(name=name, content_type=content_type, metadata=metadata)
-    return HttpRequest(
-        method="POST",
-        origin=origin,
-        path=_bucket_path(bucket, upload=True),
-        query=[("uploadType", "resumable"), *_precondition(if_generation_match)],
-        headers=headers,
-        body=json.dumps(resource, separators=(",", ":")).encode(),
-        operation="objects.insert (resumable start)",
-        key=name,
-        idempotent=True,  # an unused session simply expires
-    )
-
-
-def session_location(headers: Mapping[str, str]) -> str:
-    """The session URI from the ``Location`` header of a session start.
-
-    Raises:
-        ValueError: The header is missing or not an http(s) URL.
-    """
-    location = headers.get("location") or ""
-    parts = urlsplit(location)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("resumable upload start answered without a session Location")
-    return location
-
-
-def _split_url(url: str) -> tuple[str, str]:
-    # The session URI is used exactly as given (its query carries the upload id), so the
-    # whole "path?query" travels as the request path.
-    parts = urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target = f"{target}?{parts.query}"
-    return f"{parts.scheme}://{parts.netloc}", target
-
-
-def build_resumable_chunk(
-    session_url: str,
-    body: bytes,
-    *,
-    offset: int,
-    total: int | None,
-    content_type: str | None = None,
-    name: str | None = None,
-) -> HttpRequest:
-    """Upload ``body`` at ``offset`` of a session; ``total`` is known on the last chunk only.
-
-    ``Content-Range: bytes {first}-{last}/{total or *}``; a last chunk that is empty (the data
-    ended on a chunk boundary) is ``bytes */{total}``. The answer is 308 with the committed
-    ``Range`` for intermediate chunks, 200/201 with the resource for the last one. Chunk
-    requests are not retried by the send loop: after a failure the committed offset is asked
-    for and the upload resumes from there.
-    """
-    origin, path = _split_url(session_url)
-    total_text = "*" if total is None else str(total)
-    if body:
-        content_range = f"bytes {offset}-{offset + len(body) - 1}/{total_text}"
-    else:
-        content_range = f"bytes */{total_text}"
-    headers = {"content-range": content_range}
-    if content_type:
-        # Ignored by GCS for chunks; some emulators take the object's type from each chunk.
-        headers["content-type"] = content_type
-    return HttpRequest(
-        method="PUT",
-        origin=origin,
-        path=path,
-        headers=headers,
-        body=body,
-        operation="objects.insert (resumable chunk)",
-        key=name,
-        idempotent=False,
-        ok_statuses=frozenset({308}),
-    )
-
-
-def build_resumable_query(
-    session_url: str, *, total: int | None = None, name: str | None = None
-) -> HttpRequest:
-    """Ask a session how much it has committed: an empty PUT with ``bytes */{total or *}``."""
-    origin, path = _split_url(session_url)
-    return HttpRequest(
-        method="PUT",
-        origin=origin,
-        path=path,
-        headers={"content-range": f"bytes */{'*' if total is None else total}"},
-        body=b"",
-        operation="objects.insert (resumable status)",
-        key=name,
-        idempotent=True,
-        ok_statuses=frozenset({308}),
-    )
-
-
-def build_resumable_cancel(session_url: str, *, name: str | None = None) -> HttpRequest:
-    """Cancel a session: ``DELETE`` answers 499 (and 404/410 if it is already gone)."""
-    origin, path = _split_url(session_url)
-    return HttpRequest(
-        method="DELETE",
-        origin=origin,
-        path=path,
-        operation="objects.insert (resumable cancel)",
-        key=name,
-        ok_statuses=frozenset({404, 410, 499}),
-    )
-
-
-def committed_bytes(headers: Mapping[str, str]) -> int:
-    """Bytes a session has persisted, from a 308's ``Range: bytes=0-N`` (none: 0)."""
-    value = headers.get("range") or ""
-    match = re.fullmatch(r"\s*bytes=0-(\d+)\s*", value)
-    return int(match.group(1)) + 1 if match else 0
 
 
 def header_values(headers: Any, name: str) -> Iterable[str]:

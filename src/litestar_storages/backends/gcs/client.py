@@ -26,7 +26,7 @@ from litestar_storages._http.errors import ProviderError
 from litestar_storages._http.pool import ClientHandle
 from litestar_storages._http.request import HttpRequest
 from litestar_storages._http.send import ResponseBody, Sender
-from litestar_storages.backends.gcs import _wire, _xml
+from litestar_storages.backends.gcs import _sessions, _wire, _xml
 from litestar_storages.backends.gcs._wire import GCSStoredFile, ListPage, RewriteProgress
 from litestar_storages.backends.gcs.config import Endpoint
 from litestar_storages.backends.gcs.credentials import (
@@ -362,7 +362,7 @@ class GCSClient:
         size: int | None = None,
     ) -> str:
         """Start a resumable session; returns the session URI."""
-        request = _wire.build_resumable_start(
+        request = _sessions.build_resumable_start(
             self.origin,
             self.bucket,
             self._name(key),
@@ -373,7 +373,7 @@ class GCSClient:
         )
         response = await self.send(self._about(key, request))
         try:
-            return _wire.session_location(response.headers)
+            return _sessions.session_location(response.headers)
         except ValueError as exc:
             raise StorageServerError(str(exc), key=key, backend="gcs") from None
 
@@ -388,7 +388,7 @@ class GCSClient:
         content_type: str | None = None,
     ) -> tuple[int, GCSStoredFile | None]:
         """Send one chunk; returns ``(committed bytes, resource when the upload finished)``."""
-        request = _wire.build_resumable_chunk(
+        request = _sessions.build_resumable_chunk(
             session_url,
             body,
             offset=offset,
@@ -402,18 +402,18 @@ class GCSClient:
         self, session_url: str, *, key: str, total: int | None = None
     ) -> tuple[int, GCSStoredFile | None]:
         """Ask a session for its committed offset (and the resource if it has finished)."""
-        request = _wire.build_resumable_query(session_url, total=total, name=self._name(key))
+        request = _sessions.build_resumable_query(session_url, total=total, name=self._name(key))
         return self._session_state(await self.send(self._about(key, request)))
 
     async def resumable_cancel(self, session_url: str, *, key: str) -> None:
         """Cancel a session (already gone is fine)."""
         await self.send(
-            self._about(key, _wire.build_resumable_cancel(session_url, name=self._name(key)))
+            self._about(key, _sessions.build_resumable_cancel(session_url, name=self._name(key)))
         )
 
     def _session_state(self, response: httpx.Response) -> tuple[int, GCSStoredFile | None]:
         if response.status_code == 308:
-            return _wire.committed_bytes(response.headers), None
+            return _sessions.committed_bytes(response.headers), None
         stored = self._parse(response)
         return stored.size, stored
 
