@@ -31,9 +31,14 @@ async def main(root: Path) -> None:
         )
         say(f"put      {stored.key}: {stored.size} bytes, etag {stored.etag}")
 
+        reported = [0]
+
         def on_progress(info: ProgressInfo) -> None:
-            if info.bytes_transferred and info.bytes_transferred % (256 * 1024) < 32:
-                say(f"         ... {info.bytes_transferred} bytes uploaded")
+            # Called for every chunk; print roughly every 256 KiB.
+            if info.bytes_transferred - reported[0] >= 256 * 1024:
+                reported[0] = info.bytes_transferred
+                rate = info.bytes_per_second / 1e6
+                say(f"         ... {info.bytes_transferred:>9} bytes uploaded ({rate:.1f} MB/s)")
 
         report = await storage.put(
             "reports/squares.csv",
