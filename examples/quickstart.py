@@ -68,10 +68,10 @@ async def main(root: Path) -> None:
             say(f"         {item.key:28} {item.size:>8} bytes  {item.last_modified:%Y-%m-%d %H:%M}")
 
         say(f"url      {await storage.url('hello.txt')}")
-    say(f"done     files are in {root.resolve()}")
+    say(f"done     files are in {root}")
 
 
 if __name__ == "__main__":
     args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
-    directory = Path(args[0]) if args else Path(__file__).parent / "uploads"
+    directory = (Path(args[0]) if args else Path(__file__).parent / "uploads").resolve()
     anyio.run(main, directory, backend="trio" if "--trio" in sys.argv else "asyncio")
