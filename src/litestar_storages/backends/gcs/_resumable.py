@@ -107,7 +107,9 @@ class ResumableUpload:
             if eof:
                 body, total = bytes(pending), offset + len(pending)
             else:
-                body, total = bytes(pending[: self.chunk_size]), None
+                # Through a view: slicing the bytearray itself would copy the chunk twice.
+                with memoryview(pending) as view:
+                    body, total = bytes(view[: self.chunk_size]), None
             try:
                 committed, done = await self.client.resumable_upload_chunk(
                     session,
