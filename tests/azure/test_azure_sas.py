@@ -183,3 +183,101 @@ print(sorted(m for m in heavy if m in sys.modules))
 
 
 CONNECTION = f"AccountName={ACCOUNT};AccountKey={KEY}"
+
+
+# --------------------------------------------------------------------------- fast paths
+@pytest.mark.parametrize("blob", ["k", "dir/a b+c.txt", "ünï/cödé 😀", "q=1&r=2"])
+@pytest.mark.parametrize("permissions", ["r", "cw", "d", "racwd"])
+@pytest.mark.parametrize("protocol", ["https", None, "https,http"])
+def test_fast_signer_writes_exactly_what_the_shared_signer_writes(
+    blob: str, permissions: str, protocol: str | None
+) -> None:
+    from datetime import datetime, timezone
+
+    from litestar_storages.backends.azure._sas import BlobSasSigner, blob_sas_query, sas_window
+    from litestar_storages.signing.azure import AzureSharedKey
+
+    credential = AzureSharedKey(ACCOUNT, KEY)
+    signer = BlobSasSigner(credential, container="box", version="2025-11-05", protocol=protocol)
+    now = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone.utc)
+    window = sas_window(now, timedelta(hours=2), skew=timedelta(minutes=15))
+    expected = blob_sas_query(
+        credential,
+        container="box",
+        blob=blob,
+        permissions=permissions,
+        window=window,
+        protocol=protocol,
+        version="2025-11-05",
+    )
+    for _ in range(2):  # the second call uses the cached time strings
+        query = signer.query(
+            blob,
+            permissions=permissions,
+            now=now,
+            expires_in=timedelta(hours=2),
+            skew=timedelta(minutes=15),
+        )
+        assert query == expected
+
+
+def test_fast_signer_defers_overrides_and_old_versions_to_the_shared_signer() -> None:
+    from datetime import datetime, timezone
+
+    from litestar_storages.backends.azure._sas import BlobSasSigner, blob_sas_query, sas_window
+    from litestar_storages.signing.azure import AzureSharedKey
+
+    credential = AzureSharedKey(ACCOUNT, KEY)
+    now = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    window = sas_window(now, timedelta(hours=1), skew=timedelta(0))
+    for version, disposition in (("2025-11-05", "attachment"), ("2019-12-12", None)):
+        signer = BlobSasSigner(credential, container="box", version=version, protocol=None)
+        query = signer.query(
+            "k",
+            permissions="r",
+            now=now,
+            expires_in=timedelta(hours=1),
+            skew=timedelta(0),
+            content_disposition=disposition,
+        )
+        assert query == blob_sas_query(
+            credential,
+            container="box",
+            blob="k",
+            permissions="r",
+            window=window,
+            protocol=None,
+            version=version,
+            content_disposition=disposition,
+        )
+
+
+def test_plain_ascii_key_check_agrees_with_validate_key() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from litestar_storages._types import validate_key
+    from litestar_storages.backends.azure.storage import _plain_ascii_key
+    from litestar_storages.exceptions import StorageInvalidKeyError
+
+    keys = st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12),
+        st.text(alphabet="./a \x00\x7f", max_size=10),
+        st.sampled_from(["x" * 1024, "x" * 1025, ".", "..", "a/.", "./a", "...", "/a", "a//b"]),
+    )
+
+    @settings(max_examples=3000, deadline=None)
+    @given(keys)
+    def agree(key: str) -> None:
+        try:
+            validate_key(key)
+        except StorageInvalidKeyError:
+            valid = False
+        else:
+            valid = True
+        if _plain_ascii_key(key):
+            assert valid, key
+        elif key.isascii() and key.isprintable():
+            assert not valid, key  # printable ASCII is only rejected for a reason validate_key has
+
+    agree()

@@ -41,6 +41,9 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 """What the service stores when a write names no content type ("Put Blob": Content-Type)."""
 
 _META = "x-ms-meta-"
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~/-]*\Z")  # RFC 3986 unreserved characters and "/"
+
+
 # "Naming and referencing containers, blobs, and metadata": metadata names are C# identifiers.
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -69,6 +72,8 @@ class BlobLocation:
     def blob_path(self, name: str) -> str:
         """The wire path of a blob: the name percent-encoded once, ``/`` kept ("Naming and
         referencing containers, blobs, and metadata": reserved URL characters are escaped)."""
+        if _UNRESERVED.match(name):  # nothing to escape (most names): skip the encoder
+            return f"{self.container_path}/{name}"
         return f"{self.container_path}/{uri_encode(name, safe='/')}"
 
     def blob_url(self, name: str, query: Sequence[tuple[str, str]] = ()) -> str:

@@ -1,7 +1,8 @@
 """The XML documents of the Blob service: error bodies, List Blobs pages and block lists.
 
-Pure functions over bytes with the standard library's ``xml.etree.ElementTree``. Azure uses no
-XML namespace, but only local tag names are compared so a proxy adding one does no harm.
+Pure functions over bytes with the standard library's ``xml.etree.ElementTree``, imported on
+the first parse: building a storage or a SAS URL never needs it. Azure uses no XML namespace, but
+only local tag names are compared so a proxy adding one does no harm.
 
 Documents (Azure Storage REST reference): "Status and error codes" (``Error``), "List Blobs"
 (``EnumerationResults``), "Put Block List" and "Get Block List" (``BlockList``).
@@ -9,12 +10,13 @@ Documents (Azure Storage REST reference): "Status and error codes" (``Error``), 
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
-from xml.sax.saxutils import escape
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 __all__ = [
     "AzureXmlError",
@@ -39,40 +41,63 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _root(body: bytes, expected: str) -> ET.Element:
+def _root(body: bytes, expected: str) -> Element:
+    from xml.etree.ElementTree import ParseError, fromstring
+
     try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
+        root = fromstring(body)
+    except ParseError as exc:
         raise AzureXmlError(f"malformed {expected} document: {exc}") from None
     if _local(root.tag) != expected:
         raise AzureXmlError(f"expected <{expected}>, got <{_local(root.tag)}>")
     return root
 
 
-def _child(element: ET.Element, name: str) -> ET.Element | None:
+def _child(element: Element, name: str) -> Element | None:
     for child in element:
         if _local(child.tag) == name:
             return child
     return None
 
 
-def _children(element: ET.Element | None, name: str) -> list[ET.Element]:
+def _children(element: Element | None, name: str) -> list[Element]:
     if element is None:
         return []
     return [child for child in element if _local(child.tag) == name]
 
 
-def _text(element: ET.Element, name: str) -> str | None:
+def _text(element: Element, name: str) -> str | None:
     child = _child(element, name)
     if child is None or child.text is None:
         return None
     return child.text
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
 def parse_http_date(value: str | None) -> datetime | None:
-    """An RFC 1123 date (``Last-Modified``, List Blobs' ``<Last-Modified>``) as aware UTC."""
+    """An RFC 1123 date (``Last-Modified``, List Blobs' ``<Last-Modified>``) as aware UTC.
+
+    The service always writes ``Wed, 04 Mar 2026 05:06:07 GMT``; that form is parsed here, any
+    other by ``email.utils`` (imported only then: it costs more than this whole module).
+    """
     if not value:
         return None
+    parts = value.replace(":", " ").split()
+    if len(parts) == 8 and parts[7] == "GMT" and parts[2] in _MONTHS:
+        try:
+            day, year, hour, minute, second = (int(parts[i]) for i in (1, 3, 4, 5, 6))
+            return datetime(year, _MONTHS[parts[2]], day, hour, minute, second, tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    from email.utils import parsedate_to_datetime
+
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -80,6 +105,12 @@ def parse_http_date(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+def escape(text: str) -> str:
+    """XML character data: ``&``, ``<`` and ``>`` escaped (``xml.sax.saxutils.escape`` would
+    import urllib.request and the whole HTTP client stack)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --------------------------------------------------------------------------- errors
@@ -162,7 +193,7 @@ class ListBlobsPage:
     next_marker: str | None = None
 
 
-def _name(element: ET.Element) -> str:
+def _name(element: Element) -> str:
     child = _child(element, "Name")
     if child is None:
         raise AzureXmlError("a List Blobs entry has no <Name>")
@@ -181,7 +212,7 @@ def unquote_etag(value: str | None) -> str | None:
     return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
 
-def _blob(element: ET.Element) -> BlobItem:
+def _blob(element: Element) -> BlobItem:
     props = _child(element, "Properties")
     if props is None:
         raise AzureXmlError("a <Blob> has no <Properties>")
@@ -241,7 +272,7 @@ class BlockListResult:
     uncommitted: list[tuple[str, int]] = field(default_factory=list)
 
 
-def _blocks(element: ET.Element | None) -> list[tuple[str, int]]:
+def _blocks(element: Element | None) -> list[tuple[str, int]]:
     blocks = []
     for block in _children(element, "Block"):
         name = _text(block, "Name")

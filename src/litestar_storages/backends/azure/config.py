@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -381,14 +380,13 @@ class AzureSettings:
         )
 
 
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
 def _is_ip_or_local(host: str) -> bool:
-    if host == "localhost" or "." not in host:
-        return True  # "localhost", or a bare service name such as "azurite" in Docker Compose
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    # "localhost", a bare service name such as "azurite" in Docker Compose, an IPv6 literal
+    # (urlsplit strips its brackets) or an IPv4 address: the account goes in the path.
+    return host == "localhost" or "." not in host or ":" in host or bool(_IPV4.match(host))
 
 
 def _name_from_url(url: str) -> str | None:
