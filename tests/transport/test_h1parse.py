@@ -75,6 +75,9 @@ def test_obsolete_line_folding_becomes_a_space() -> None:
         b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: a\x0bb\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: a\x0cb\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n: no name\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n continuation first\r\n\r\n",
     ],
 )
@@ -108,6 +111,11 @@ def test_an_oversized_head_is_rejected() -> None:
 
 
 # -- framing --------------------------------------------------------------------------------------
+
+
+def test_framing_header_names_are_case_insensitive() -> None:
+    head = head_of(b"HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 7\r\ncOnNeCtIoN: CLOSE\r\n\r\n")
+    assert (head.content_length, head.keep_alive) == (7, False)
 
 
 def test_content_length_frames_the_body() -> None:

@@ -476,13 +476,17 @@ def _make_response(
             )
     else:
         stream = _CloseBody(conn, release, read_timeout, rest)
-    return httpx.Response(
+    response = httpx.Response(
         head.status,
         headers=head.headers,
         stream=stream,
         request=request,
         extensions={"http_version": head.http_version, "reason_phrase": head.reason},
     )
+    if head.ascii:
+        # Spares httpx decoding every header to guess (public setter; saves ~10% of aread).
+        response.headers.encoding = "ascii"
+    return response
 
 
 class _CompleteBody(httpx.AsyncByteStream):

@@ -59,8 +59,9 @@ _TOKEN = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
 _VCHAR = rb"[^\x00\s]"  # visible characters and obs-text, as h11 accepts them
 _FIELD_VALUE = rb"(?:%s+(?:[ \t]+%s+)*)?" % (_VCHAR, _VCHAR)
 _HEADER_LINE = re.compile(rb"(%s):[ \t]*(%s)[ \t]*" % (_TOKEN, _FIELD_VALUE))
-# One regular-expression pass validates every header line of an ordinary head.
-_HEADER_BLOCK = re.compile(rb"(?:%s:[ \t]*%s[ \t]*\r?\n)*" % (_TOKEN, _FIELD_VALUE))
+_TOKEN_RE = re.compile(_TOKEN)
+# Header names already seen to be tokens (names repeat from response to response).
+_TOKENS_SEEN: set[bytes] = set()
 _STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ((?:[ \t]|%s)*))?" % _VCHAR)
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
 _DIGITS = re.compile(rb"[0-9]+")
@@ -78,9 +79,11 @@ class ResponseHead:
         framing: One of ``BODY_NONE``, ``BODY_LENGTH``, ``BODY_CHUNKED``, ``BODY_CLOSE``.
         content_length: The body length for ``BODY_LENGTH``, else ``-1``.
         keep_alive: Whether the connection may carry another request after this response.
+        ascii: The whole head is ASCII (so httpx need not guess the header encoding).
     """
 
     __slots__ = (
+        "ascii",
         "content_length",
         "framing",
         "headers",
@@ -107,6 +110,7 @@ class ResponseHead:
         self.framing = framing
         self.content_length = content_length
         self.keep_alive = keep_alive
+        self.ascii = True
 
     def __repr__(self) -> str:
         return f"<ResponseHead {self.status} framing={self.framing} length={self.content_length}>"
@@ -141,10 +145,7 @@ def find_head_end(buf: bytes | bytearray, start: int = 0) -> int:
 
 def _split_lines(block: bytes) -> list[bytes]:
     """Split a block that ends in a line ending into lines without their CRLF/LF."""
-    if b"\r\n" in block and block.count(b"\n") == block.count(b"\r\n"):
-        lines = block.split(b"\r\n")
-    else:
-        lines = [line[:-1] if line.endswith(b"\r") else line for line in block.split(b"\n")]
+    lines = [line[:-1] if line.endswith(b"\r") else line for line in block.split(b"\n")]
     lines.pop()  # the empty string after the final line ending
     return lines
 
@@ -163,6 +164,16 @@ def _unfold(lines: list[bytes]) -> list[bytes]:
     return out
 
 
+def _is_token(name: bytes) -> bool:
+    if name in _TOKENS_SEEN:
+        return True
+    if _TOKEN_RE.fullmatch(name) is None:
+        return False
+    if len(_TOKENS_SEEN) < 1024:
+        _TOKENS_SEEN.add(name)
+    return True
+
+
 def parse_header_lines(block: bytes) -> list[tuple[bytes, bytes]]:
     """Parse header (or trailer) lines, each ending in CRLF or LF, into ``(name, value)`` pairs.
 
@@ -171,13 +182,34 @@ def parse_header_lines(block: bytes) -> list[tuple[bytes, bytes]]:
     """
     if not block:
         return []
-    if _HEADER_BLOCK.fullmatch(block) is not None:
-        # The ordinary case: one regex pass validated every line; split without regexes.
+    # The ordinary case, checked with C-level scans: every line ends in CRLF and nothing else
+    # is a CR or LF, no NUL/VT/FF anywhere (h11's field value excludes them), no folded line;
+    # then each line only needs a token before its colon.
+    crlf = block.count(b"\r\n")
+    if (
+        crlf == block.count(b"\n") == block.count(b"\r")
+        and b"\x00" not in block
+        and b"\x0b" not in block
+        and b"\x0c" not in block
+        and b"\n " not in block
+        and b"\n\t" not in block
+        and block[0] not in b" \t"
+    ):
+        lines = block.split(b"\r\n")
+        lines.pop()  # after the final CRLF
         out = []
-        for line in _split_lines(block):
-            name, _, value = line.partition(b":")
+        for line in lines:
+            name, colon, value = line.partition(b":")
+            if not colon or not _is_token(name):
+                break
             out.append((name, value.strip(b" \t")))
-        return out
+        else:
+            return out
+    return _parse_header_lines_slowly(block)
+
+
+def _parse_header_lines_slowly(block: bytes) -> list[tuple[bytes, bytes]]:
+    """Bare LF line endings, obsolete folding, and everything invalid (with its error)."""
     lines = _split_lines(block)
     if b"\n " in b"\n" + block or b"\n\t" in b"\n" + block:
         lines = _unfold(lines)
@@ -206,21 +238,7 @@ def parse_head(buf: bytes, end: int, *, request_method: bytes) -> ResponseHead:
         httpx.RemoteProtocolError: the status line, a header or the framing headers are invalid.
     """
     first = buf.find(b"\n", 0, end)
-    status_line = buf[:first]
-    if status_line.endswith(b"\r"):
-        status_line = status_line[:-1]
-    match = _STATUS_LINE.fullmatch(status_line)
-    if match is None:
-        raise _error(f"illegal status line: {status_line[:100]!r}")
-    if match[1] != b"1":
-        # An HTTP/1.x client cannot read another major version's framing.
-        raise _error(f"unsupported HTTP version in status line: {status_line[:100]!r}")
-    status = int(match[3])
-    if status < 100:
-        raise _error(f"status code out of range: {status}")
-    http_version = b"HTTP/1.1" if match[2] != b"0" else b"HTTP/1.0"
-    # Bytes of the reason phrase, minus the line's CR (an empty phrase is allowed).
-    reason = match[4] or b""
+    status, http_version, reason = _status_line(buf[:first])
     # Header block: everything after the status line except the final empty line.
     block = buf[first + 1 : end]
     block = block[:-2] if block.endswith(b"\r\n") else block[:-1]
@@ -231,38 +249,72 @@ def parse_head(buf: bytes, end: int, *, request_method: bytes) -> ResponseHead:
     content_length = -1
     connection: list[bytes] = []
     for name, value in headers:
-        if len(name) < 10 or len(name) > 17:
-            continue  # "connection" is the shortest and "transfer-encoding" the longest
-        lower = name.lower()
-        if lower == b"content-length":
-            content_length = _content_length(value, content_length)
-        elif lower == b"transfer-encoding":
+        kind = _FRAMING.get(name)
+        if kind is None:
+            if len(name) not in _FRAMING_LENGTHS:
+                continue
+            kind = _FRAMING.get(name.lower())
+            if kind is None:
+                continue
+        if kind == _CONTENT_LENGTH:
+            if value.isdigit() and len(value) <= _MAX_LENGTH_DIGITS and content_length < 0:
+                content_length = int(value)
+            else:
+                content_length = _content_length(value, content_length)
+        elif kind == _TRANSFER_ENCODING:
             transfer_encoding.append(value)
-        elif lower == b"connection":
+        else:
             connection.append(value)
-    if connection and b"close" in _comma_tokens(connection):
-        keep_alive = False
-
+    if connection and b"close" in b",".join(connection).lower():
+        keep_alive = keep_alive and b"close" not in _comma_tokens(connection)
     if status < 200 or status in (204, 304) or request_method == b"HEAD":
         # RFC 9112 §6.3 point 1: no body whatever the headers say. (1xx are skipped by the
         # caller; 101 is refused there too.)
-        return ResponseHead(status, reason, http_version, headers, BODY_NONE, 0, keep_alive)
+        framing, content_length = BODY_NONE, 0
+    else:
+        framing, content_length, keep_alive = _framing(
+            transfer_encoding, content_length, keep_alive
+        )
+    head = ResponseHead(status, reason, http_version, headers, framing, content_length, keep_alive)
+    head.ascii = block.isascii()
+    return head
+
+
+def _status_line(line: bytes) -> tuple[int, bytes, bytes]:
+    """``(status, http_version, reason)`` from a status line (its CR, if any, included)."""
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    match = _STATUS_LINE.fullmatch(line)
+    if match is None:
+        raise _error(f"illegal status line: {line[:100]!r}")
+    if match[1] != b"1":
+        # An HTTP/1.x client cannot read another major version's framing.
+        raise _error(f"unsupported HTTP version in status line: {line[:100]!r}")
+    status = int(match[3])
+    if status < 100:
+        raise _error(f"status code out of range: {status}")
+    # The reason phrase may be absent or empty.
+    return status, (b"HTTP/1.1" if match[2] != b"0" else b"HTTP/1.0"), match[4] or b""
+
+
+def _framing(
+    transfer_encoding: list[bytes], content_length: int, keep_alive: bool
+) -> tuple[int, int, bool]:
+    """RFC 9112 §6.3 points 3-7 for a response that may have a body: framing, length, reuse."""
     if transfer_encoding:
         codings = _comma_tokens(transfer_encoding)
         if content_length >= 0:
             # Both framings present: a sign of request smuggling (§6.1). Chunked wins, and
             # the connection is not trusted with another request.
             keep_alive = False
-        if codings[-1] == b"chunked":
-            if len(codings) > 1:
-                raise _error(f"unsupported transfer coding: {b', '.join(codings)!r}")
-            return ResponseHead(status, reason, http_version, headers, BODY_CHUNKED, -1, keep_alive)
-        return ResponseHead(status, reason, http_version, headers, BODY_CLOSE, -1, False)
+        if codings[-1] != b"chunked":
+            return BODY_CLOSE, -1, False  # point 4: read until the server closes
+        if len(codings) > 1:
+            raise _error(f"unsupported transfer coding: {b', '.join(codings)!r}")
+        return BODY_CHUNKED, -1, keep_alive
     if content_length >= 0:
-        return ResponseHead(
-            status, reason, http_version, headers, BODY_LENGTH, content_length, keep_alive
-        )
-    return ResponseHead(status, reason, http_version, headers, BODY_CLOSE, -1, False)
+        return BODY_LENGTH, content_length, keep_alive
+    return BODY_CLOSE, -1, False
 
 
 def _content_length(value: bytes, previous: int) -> int:
@@ -278,6 +330,18 @@ def _content_length(value: bytes, previous: int) -> int:
         raise _error("conflicting Content-Length headers")
     return length
 
+
+_CONTENT_LENGTH, _TRANSFER_ENCODING, _CONNECTION = 1, 2, 3
+_FRAMING = {
+    name: kind
+    for lower, kind in (
+        (b"content-length", _CONTENT_LENGTH),
+        (b"transfer-encoding", _TRANSFER_ENCODING),
+        (b"connection", _CONNECTION),
+    )
+    for name in (lower, lower.title())
+}
+_FRAMING_LENGTHS = frozenset(len(name) for name in _FRAMING)
 
 _SIZE = 0  # expecting a chunk-size line
 _DATA = 1  # inside a chunk's data
