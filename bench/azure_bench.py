@@ -232,7 +232,8 @@ RSS_CHILD = """
 import resource, sys, anyio
 from litestar_storages import AzureConfig, AzureStorage
 MIB = 1024 * 1024
-endpoint, key, container, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+endpoint, key, container, size, mode = sys.argv[1:6]
+size = int(size)
 
 async def produce(total):
     for start in range(0, total, MIB):
@@ -242,41 +243,48 @@ async def main():
     config = AzureConfig(container=container, account_url=endpoint, account_key=key,
                          prefix="bench-rss")
     async with AzureStorage(config) as storage:
+        await storage.exists("warm-up")  # import the HTTP stack before the baseline
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        stored = await storage.put("big.bin", produce(size * MIB))
-        assert stored.size == size * MIB
-        up = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        received = 0
-        async for chunk in storage.get("big.bin"):
-            received += len(chunk)
-        assert received == size * MIB
-        down = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        await storage.delete("big.bin")
-        print(base, up, down)
+        if mode == "put":
+            stored = await storage.put("big.bin", produce(size * MIB))
+            assert stored.size == size * MIB
+        else:
+            received = 0
+            async for chunk in storage.get("big.bin"):
+                received += len(chunk)
+            assert received == size * MIB
+            await storage.delete("big.bin")
+        print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 anyio.run(main)
 """
 
 
 def rss(sizes: list[int], endpoint: str | None, key: str | None, container: str | None) -> None:
-    print("\n== streamed put (8 MiB blocks, 4 in flight) + streamed get, fresh process per size")
+    print("\n== peak RSS of a streamed put (8 MiB blocks, 4 in flight) and of a streamed get,")
+    print("   each in a fresh process (baseline: after importing and one request)")
     if not (endpoint and key and container):
         print("no Azurite: pass --endpoint/--key/--container or run scripts/emulators.sh up")
         return
-    head = ("size MiB", "baseline MiB", "after put MiB", "after get MiB", "s")
-    print("{:>9} {:>13} {:>14} {:>14} {:>6}".format(*head))
+    head = ("size MiB", "baseline MiB", "put peak MiB", "put s", "get peak MiB", "get s")
+    print("{:>9} {:>13} {:>13} {:>6} {:>13} {:>6}".format(*head))
     for size in sizes:
-        started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-c", RSS_CHILD, endpoint, key, container, str(size)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        ).stdout.split()
-        base, up, down = (float(x) for x in out)
-        took = time.perf_counter() - started
-        print(f"{size:>9} {base:>13.1f} {up:>14.1f} {down:>14.1f} {took:>6.1f}")
+        row: list[float] = []
+        for mode in ("put", "get"):
+            started = time.perf_counter()
+            out = subprocess.run(
+                [sys.executable, "-c", RSS_CHILD, endpoint, key, container, str(size), mode],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            ).stdout.split()
+            base, peak = (float(x) for x in out)
+            row += [base, peak, time.perf_counter() - started]
+        print(
+            f"{size:>9} {row[0]:>13.1f} {row[1]:>13.1f} {row[2]:>6.1f} {row[4]:>13.1f} "
+            f"{row[5]:>6.1f}"
+        )
 
 
 def main() -> None:
