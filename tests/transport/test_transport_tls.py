@@ -162,3 +162,20 @@ async def test_a_stalled_handshake_hits_the_connect_timeout() -> None:
         ) as client:
             with anyio.fail_after(5), pytest.raises(httpx.ConnectTimeout):
                 await client.get(f"https://127.0.0.1:{server.port}/")
+
+
+async def test_a_tls_connection_closed_while_idle_is_replaced_without_error(
+    certificates: Certificates,
+) -> None:
+    def script(conn: ServerConn) -> None:
+        conn.read_request()
+        conn.send(ok_response(b"once"))
+        conn.sock.close()  # no close_notify: the client notices an EOF on checkout
+
+    with ScriptedServer(script, tls=certificates.server_context()) as server:
+        transport = FastTransport(verify=certificates.client_context())
+        async with httpx.AsyncClient(transport=transport) as client:
+            for _ in range(3):
+                assert (await client.get(server.url(hostname="localhost"))).content == b"once"
+                await anyio.sleep(0.05)
+    assert server.accepted == 3

@@ -314,10 +314,20 @@ class Connection:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def readable_now(self) -> bool:
-        """Whether bytes (or an end of stream) are waiting: one ``MSG_PEEK`` system call."""
-        if self.rbuf or (self.tls is not None and self._in.pending):
+    def is_stale(self) -> bool:
+        """Whether an idle connection received anything (an EOF, stray bytes) since its last
+        response: one non-blocking system call.
+
+        Over TLS, bytes that turn out to be only TLS messages (a late session ticket) leave
+        the connection usable; application data or an end of stream do not.
+        """
+        if self.rbuf:
             return True
+        if self.tls is not None:
+            try:
+                return self.recv_nowait(1) is not None
+            except httpx.ReadError:
+                return True
         try:
             self.sock.recv(1, socket.MSG_PEEK)
         except BlockingIOError:

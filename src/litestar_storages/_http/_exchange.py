@@ -238,16 +238,30 @@ async def read_head(
 # -- writing the request -------------------------------------------------------------------------
 
 
+def _drain_nowait(conn: Connection, progress: Progress) -> None:
+    """Move whatever the server has sent into ``conn.rbuf`` without waiting.
+
+    A read error (the server reset the connection) ends it quietly: what arrived before the
+    reset is kept, and is usually the answer that explains it.
+    """
+    while True:
+        try:
+            data = conn.recv_nowait(HEAD_READ_SIZE)
+        except httpx.ReadError:
+            return
+        if not data:
+            return
+        progress.response_started = True
+        conn.rbuf += data
+
+
 def _early_response_watch(
     conn: Connection, method: bytes, progress: Progress
 ) -> Callable[[], bool]:
     """A check for the upload loop: has a final status >= 300 arrived? (Reads, never waits.)"""
 
     def watch() -> bool:
-        data = conn.recv_nowait(HEAD_READ_SIZE)
-        if data:
-            progress.response_started = True
-            conn.rbuf += data
+        _drain_nowait(conn, progress)
         head = _final_head_in(conn.rbuf, method) if conn.rbuf else None
         # curl's rule: an early 2xx lets the upload finish; 3xx and up stop it.
         return head is not None and head.status >= 300
@@ -423,15 +437,11 @@ async def exchange(
 async def _recover_early_response(
     conn: Connection, method: bytes, read_timeout: float | None, progress: Progress
 ) -> ResponseHead | None:
+    """After a failed write: the server's answer, if a whole final head has arrived."""
+    _drain_nowait(conn, progress)
     try:
-        while True:
-            data = conn.recv_nowait(HEAD_READ_SIZE)
-            if not data:
-                break
-            conn.rbuf += data
         if _final_head_in(conn.rbuf, method) is None:
             return None
-        progress.response_started = True
         return await read_head(conn, method, read_timeout, progress)
     except httpx.HTTPError:
         return None

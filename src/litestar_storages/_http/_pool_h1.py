@@ -130,7 +130,7 @@ class ConnectionPool:
         while idle:
             conn = idle.pop()
             self._idle_count -= 1
-            if conn.readable_now():
+            if conn.is_stale():
                 # Closed by the server while idle (EOF), or stray bytes: either way unusable.
                 conn.close()
                 continue
