@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from _azure_helpers import CONNECTION_STRING, CONTAINER, FrozenClock
 
 from litestar_storages.backends.azure import AzureConfig, AzureStorage
 from litestar_storages.retry import RetryConfig
+
+from ._azure_helpers import CONNECTION_STRING, CONTAINER, FrozenClock
 
 
 @pytest.fixture

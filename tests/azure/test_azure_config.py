@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from _azure_helpers import KEY
 
 from litestar_storages.backends.azure.config import (
     DEVELOPMENT_ACCOUNT_KEY,
@@ -16,6 +15,8 @@ from litestar_storages.backends.azure.config import (
     split_sas_token,
 )
 from litestar_storages.exceptions import StorageConfigurationError
+
+from ._azure_helpers import KEY
 
 AZURITE_KEY = DEVELOPMENT_ACCOUNT_KEY
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from _azure_helpers import KEY
 
 from litestar_storages.backends.azure import AzureConfig, AzureStorage
 from litestar_storages.backends.azure.config import resolve_settings
@@ -17,6 +16,8 @@ from litestar_storages.backends.azure.credentials import (
 )
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing.azure import AzureSharedKey
+
+from ._azure_helpers import KEY
 
 URL = "https://acct.blob.core.windows.net"
 OTHER_KEY = "b3RoZXIta2V5"

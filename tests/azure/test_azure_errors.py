@@ -6,7 +6,6 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-from _azure_helpers import ENDPOINT, error, properties_headers
 
 from litestar_storages.backends.azure import AzureStorage
 from litestar_storages.exceptions import (
@@ -20,6 +19,8 @@ from litestar_storages.exceptions import (
     StorageServerError,
     StorageTimeoutError,
 )
+
+from ._azure_helpers import ENDPOINT, error, properties_headers
 
 pytestmark = pytest.mark.anyio
 

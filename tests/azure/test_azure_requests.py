@@ -12,7 +12,12 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import respx
-from _azure_helpers import (
+
+from litestar_storages.backends.azure import AzureStorage
+from litestar_storages.backends.azure._integrity import md5_b64
+from litestar_storages.backends.azure.config import DEVELOPMENT_ACCOUNT_KEY
+
+from ._azure_helpers import (
     DATE,
     ENDPOINT,
     VERSION,
@@ -20,11 +25,7 @@ from _azure_helpers import (
     expected_authorization,
     properties_headers,
 )
-
-from conftest import StorageFactory
-from litestar_storages.backends.azure import AzureStorage
-from litestar_storages.backends.azure._integrity import md5_b64
-from litestar_storages.backends.azure.config import DEVELOPMENT_ACCOUNT_KEY
+from .conftest import StorageFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -306,9 +307,9 @@ async def test_complete_commits_blocks_in_part_order_with_type_and_metadata(
 async def test_emulator_path_style_requests_and_signature(
     router: respx.MockRouter, http_client: httpx.AsyncClient
 ) -> None:
-    from _azure_helpers import FrozenClock
-
     from litestar_storages.backends.azure import AzureConfig
+
+    from ._azure_helpers import FrozenClock
 
     storage = AzureStorage(
         AzureConfig(container="box", connection_string="UseDevelopmentStorage=true"),

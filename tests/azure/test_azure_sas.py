@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from _azure_helpers import ACCOUNT, ENDPOINT, KEY
 
-from conftest import StorageFactory
 from litestar_storages.backends.azure import AzureStorage
 from litestar_storages.exceptions import StorageConfigurationError
+
+from ._azure_helpers import ACCOUNT, ENDPOINT, KEY
+from .conftest import StorageFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import respx
-from _azure_helpers import DATE, ENDPOINT, error, properties_headers
 
 from litestar_storages.backends.azure import AzureStorage
 from litestar_storages.backends.azure._integrity import md5_b64
@@ -20,6 +19,8 @@ from litestar_storages.exceptions import (
     StoragePreconditionFailedError,
 )
 from litestar_storages.progress import ProgressInfo
+
+from ._azure_helpers import DATE, ENDPOINT, error, properties_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -126,9 +127,9 @@ class ChunkedBody(httpx.AsyncByteStream):
 async def test_breaking_out_of_a_download_closes_it() -> None:
     # A MockTransport rather than respx: respx answers through httpx's own transport, whose
     # response streams are async generators that trio would finalise late (not ours to close).
-    from _azure_helpers import CONNECTION_STRING
-
     from litestar_storages.backends.azure import AzureConfig
+
+    from ._azure_helpers import CONNECTION_STRING
 
     body = ChunkedBody(100)
     transport = httpx.MockTransport(lambda _request: httpx.Response(200, stream=body))

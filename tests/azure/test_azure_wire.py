@@ -6,7 +6,6 @@ import base64
 
 import httpx
 import pytest
-from _azure_helpers import error_xml
 
 from litestar_storages.backends.azure._integrity import DownloadVerifier, md5_b64
 from litestar_storages.backends.azure._wire import (
@@ -26,6 +25,8 @@ from litestar_storages.backends.azure._xml import (
     unquote_etag,
 )
 from litestar_storages.exceptions import StorageConfigurationError, StorageIntegrityError
+
+from ._azure_helpers import error_xml
 
 UPLOAD = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"
