@@ -9,7 +9,7 @@ module, building a storage and computing SAS URLs never import httpx.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ from litestar_storages._types import (
     validate_prefix,
 )
 from litestar_storages.backends.azure import client
-from litestar_storages.backends.azure._integrity import DownloadVerifier
+from litestar_storages.backends.azure._download import BlobDownload
 from litestar_storages.backends.azure._multipart import discard_uncommitted_blocks
 from litestar_storages.backends.azure._sas import (
     BlobSasSigner,
@@ -41,7 +41,6 @@ from litestar_storages.backends.azure._sas import (
 from litestar_storages.backends.azure._wire import (
     BlobLocation,
     block_id,
-    head_of,
     metadata_headers,
     parse_error,
 )
@@ -293,43 +292,17 @@ class AzureStorage(BaseStorage):
                     "start and end must be non-negative integers", key=key, backend="azure"
                 )
         reporter = ProgressReporter(progress_callback, key=key, operation="download")
-        return ByteStream(self._download(key, name, start, end, reporter), progress=reporter)
-
-    async def _download(
-        self,
-        key: str,
-        name: str,
-        start: int | None,
-        end: int | None,
-        reporter: ProgressReporter,
-    ) -> AsyncGenerator[bytes, None]:
-        sender = self._sender()
-        if end is not None and end <= (start or 0):
-            await self.info(key)  # an empty range still reports a missing key
-            return
-        ranged = start is not None or end is not None
-        try:
-            body = await client.get_blob(sender, self.location, name, key=key, start=start, end=end)
-        except StorageError as exc:
-            if ranged and exc.status == 416:  # InvalidRange: the range starts past the end
-                return
-            raise
-        try:
-            head = head_of(body.response)
-            verifier = DownloadVerifier(
-                key,
-                # Only a whole-blob answer carries the blob's own MD5 ("Get Blob": headers).
-                expected_md5=None if ranged else head.get("content-md5"),
-                expected_size=body.expected,
-            )
-            reporter.total_bytes = body.expected
-            async for chunk in body:
-                verifier.update(chunk)
-                yield chunk
-            verifier.finish()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await body.aclose()
+        source = BlobDownload(
+            self._sender,
+            self.location,
+            name,
+            key=key,
+            start=start,
+            end=end,
+            reporter=reporter,
+            check_exists=lambda: self.info(key),
+        )
+        return ByteStream(source, progress=reporter)
 
     async def info(self, key: str) -> StoredFile:
         """The blob's properties and metadata (Get Blob Properties).
