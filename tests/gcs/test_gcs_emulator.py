@@ -84,25 +84,35 @@ def test_docs_example_runs(example: str, tmp_path: Path, key_info: dict[str, str
 
 
 @pytest.mark.anyio
-async def test_filestore_seed_create_only_write_refuses_to_overwrite(
-    key_info: dict[str, str],
-) -> None:
-    # 004_f42d634ffb614e22.txt, "Google Cloud Storage": destination="uploads/assets",
-    # GCP_BUCKET_NAME, GCP_PROJECT, and "overwrite: False uses if_generation_match=0".
+async def test_filestore_seed_gcs_config_with_create_only_writes() -> None:
+    # 004_f42d634ffb614e22.txt, "Google Cloud Storage": the seed's own values, mapped onto
+    # GCSConfig: destination="uploads/assets" -> prefix, GCP_BUCKET_NAME="my-gcs-bucket" ->
+    # bucket, GCP_PROJECT="my-project-id" -> project, endpoint_url (emulators) -> api_root, and
+    # "overwrite: False uses if_generation_match=0" -> put(..., overwrite=False).
+    async with httpx.AsyncClient() as http:
+        created = await http.post(
+            f"{ENDPOINT}/storage/v1/b",
+            params={"project": "my-project-id"},
+            json={"name": "my-gcs-bucket"},
+        )
+    assert created.status_code in (200, 409)  # 409: an earlier run made it
     config = GCSConfig(
-        bucket=BUCKET,
+        bucket="my-gcs-bucket",
         project="my-project-id",
-        prefix=f"uploads/assets/{uuid.uuid4().hex}",
+        prefix="uploads/assets",
         api_root=ENDPOINT,
-        anonymous=True,
+        anonymous=True,  # the seed's application-default credentials: none for an emulator
     )
+    key = f"logo-{uuid.uuid4().hex}.png"
     async with GCSStorage(config) as storage:
-        stored = await storage.put("photo.jpg", b"first", overwrite=False)
-        assert stored.key == "photo.jpg"
+        stored = await storage.put(key, b"first", overwrite=False)
+        assert stored.key == key
         with pytest.raises(StorageFileExistsError):
-            await storage.put("photo.jpg", b"second", overwrite=False)
-        assert await storage.get_bytes("photo.jpg") == b"first"
-        await storage.delete("photo.jpg")
+            await storage.put(key, b"second", overwrite=False)
+        assert await storage.get_bytes(key) == b"first"
+        listed = [item.key async for item in storage.list()]
+        assert key in listed
+        await storage.delete(key)
 
 
 # ----------------------------------------------------------------------------- signed URLs
