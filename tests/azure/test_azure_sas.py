@@ -258,7 +258,7 @@ def test_plain_ascii_key_check_agrees_with_validate_key() -> None:
     from hypothesis import strategies as st
 
     from litestar_storages._types import validate_key
-    from litestar_storages.backends.azure.storage import _plain_ascii_key
+    from litestar_storages.backends.azure._wire import plain_ascii_key
     from litestar_storages.exceptions import StorageInvalidKeyError
 
     keys = st.one_of(
@@ -276,7 +276,7 @@ def test_plain_ascii_key_check_agrees_with_validate_key() -> None:
             valid = False
         else:
             valid = True
-        if _plain_ascii_key(key):
+        if plain_ascii_key(key):
             assert valid, key
         elif key.isascii() and key.isprintable():
             assert not valid, key  # printable ASCII is only rejected for a reason validate_key has

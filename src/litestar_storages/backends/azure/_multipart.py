@@ -20,14 +20,26 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from litestar_storages._types import MultipartUpload
 from litestar_storages.backends.azure import client
 from litestar_storages.backends.azure._wire import BlobLocation, parse_block_id
-from litestar_storages.exceptions import StorageFileExistsError, StoragePreconditionFailedError
+from litestar_storages.exceptions import (
+    StorageError,
+    StorageFileExistsError,
+    StorageFileNotFoundError,
+    StoragePreconditionFailedError,
+)
 
 if TYPE_CHECKING:
     from litestar_storages._http.send import Sender
 
-__all__ = ["AbortOutcome", "discard_uncommitted_blocks"]
+__all__ = [
+    "ABORTED_PREFIX",
+    "AbortOutcome",
+    "discard_uncommitted_blocks",
+    "exists_error",
+    "live_upload_id",
+]
 
 logger = logging.getLogger("litestar_storages")
 
@@ -96,3 +108,38 @@ def _left_behind(key: str, count: int, reason: str) -> AbortOutcome:
         "the blob exists" if reason == "blob-exists" else "another upload to it is in progress",
     )
     return f"left:{reason}"
+
+
+ABORTED_PREFIX = "aborted:"
+"""Put before the upload id of an aborted upload. The service keeps no upload state, so the
+upload itself remembers that it was aborted (``to_dict`` keeps it)."""
+
+
+def live_upload_id(upload: MultipartUpload) -> str:
+    """The upload id, unless the upload was aborted.
+
+    Raises:
+        StorageFileNotFoundError: It was aborted (code ``NoSuchUpload``, as on S3).
+    """
+    if upload.upload_id.startswith(ABORTED_PREFIX):
+        raise StorageFileNotFoundError(
+            f"the multipart upload to {upload.key!r} was aborted",
+            key=upload.key,
+            backend="azure",
+            code="NoSuchUpload",
+        )
+    return upload.upload_id
+
+
+def exists_error(exc: StoragePreconditionFailedError, key: str, overwrite: bool) -> StorageError:
+    """The error to raise for a refused conditional write.
+
+    A create-only write may also be refused with 412 ``ConditionNotMet`` ("Specifying
+    conditional headers for Blob service operations"): to the caller, that is "the file
+    exists". Other 412s stay what they are.
+    """
+    if overwrite:
+        return exc
+    return StorageFileExistsError(
+        f"file exists: {key}", key=key, backend="azure", status=exc.status, code=exc.code
+    )

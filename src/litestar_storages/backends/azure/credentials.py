@@ -15,18 +15,26 @@ managed identity: a later addition) slot in as one more function in the chain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
 
+from litestar_storages._http.clock import Clock, system_clock
 from litestar_storages.backends.azure.config import AzureSettings, split_sas_token
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing import SigningError
-from litestar_storages.signing.azure import AzureSharedKey
+from litestar_storages.signing._canonical import format_http_date
+from litestar_storages.signing.azure import AzureSharedKey, sign_shared_key
+
+if TYPE_CHECKING:
+    from litestar_storages._http.credentials import CredentialCache
+    from litestar_storages._http.request import HttpRequest
 
 __all__ = [
     "DEFAULT_CHAIN",
     "AzureCredential",
+    "AzureSigner",
     "CredentialSource",
     "SasToken",
     "from_account_key",
@@ -149,3 +157,46 @@ def resolve_credential(
         "(AZURE_STORAGE_SAS_TOKEN); Microsoft Entra ID credentials are not supported yet",
         backend="azure",
     )
+
+
+class AzureSigner:
+    """Signs each attempt of a request: the shared send loop's ``Signer``.
+
+    With SharedKey: ``x-ms-date``, ``x-ms-version`` and ``Authorization`` from
+    ``signing.azure.sign_shared_key``, with the clock the send loop read for this attempt. With a
+    SAS (already in the query, see ``BlobLocation``): only the date and version. The credential
+    comes through the shared ``CredentialCache``, so sources whose values expire fit unchanged.
+
+    Args:
+        source: The credential the chain chose.
+        version: ``x-ms-version`` to send.
+        clock: The cache's clock.
+    """
+
+    __slots__ = ("_cache", "_clock", "_source", "_version")
+
+    def __init__(self, source: CredentialSource, *, version: str, clock: Clock = system_clock):
+        self._source = source
+        self._version = version
+        self._clock = clock
+        self._cache: CredentialCache[Any] | None = None
+
+    async def __call__(self, request: HttpRequest, now: datetime) -> Mapping[str, str]:
+        """The headers to add to this attempt."""
+        if self._cache is None:
+            from litestar_storages._http.credentials import CredentialCache, Expiring
+
+            value = self._source.credential
+            self._cache = CredentialCache(lambda: Expiring(value), clock=self._clock)
+        credential = await self._cache.get()
+        if isinstance(credential, AzureSharedKey):
+            return sign_shared_key(
+                request.method,
+                credentials=credential,
+                path=request.path,
+                query=request.query,
+                headers=request.headers,
+                now=now,
+                version=self._version,
+            )
+        return {"x-ms-date": format_http_date(now), "x-ms-version": self._version}

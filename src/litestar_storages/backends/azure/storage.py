@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -22,17 +22,22 @@ from litestar_storages._protocol import BaseStorage, PartsArg
 from litestar_storages._stream import ByteStream
 from litestar_storages._types import (
     DEFAULT_PART_SIZE,
-    MAX_KEY_BYTES,
     MultipartUpload,
     StoredFile,
     validate_key,
-    validate_prefix,
 )
 from litestar_storages.backends.azure import client
 from litestar_storages.backends.azure._download import BlobDownload
-from litestar_storages.backends.azure._multipart import discard_uncommitted_blocks
+from litestar_storages.backends.azure._listing import iter_entries
+from litestar_storages.backends.azure._multipart import (
+    ABORTED_PREFIX,
+    discard_uncommitted_blocks,
+    exists_error,
+    live_upload_id,
+)
 from litestar_storages.backends.azure._sas import (
     BlobSasSigner,
+    SasWindow,
     account_sas_query,
     container_sas_query,
     permissions_for,
@@ -43,31 +48,28 @@ from litestar_storages.backends.azure._wire import (
     block_id,
     metadata_headers,
     parse_error,
+    plain_ascii_key,
 )
 from litestar_storages.backends.azure.config import AzureConfig, AzureSettings, resolve_settings
 from litestar_storages.backends.azure.credentials import (
-    AzureCredential,
+    AzureSigner,
     CredentialSource,
     SasToken,
     resolve_credential,
 )
 from litestar_storages.exceptions import (
     StorageConfigurationError,
-    StorageError,
     StorageFileExistsError,
     StorageFileNotFoundError,
     StoragePreconditionFailedError,
 )
 from litestar_storages.progress import ProgressCallback, ProgressReporter
-from litestar_storages.signing._canonical import format_http_date
-from litestar_storages.signing.azure import AzureSharedKey, sign_shared_key
+from litestar_storages.signing.azure import AzureSharedKey
 
 if TYPE_CHECKING:
     import httpx
 
-    from litestar_storages._http.credentials import CredentialCache
     from litestar_storages._http.pool import ClientHandle
-    from litestar_storages._http.request import HttpRequest
     from litestar_storages._http.send import Sender
     from litestar_storages.retry import RetryConfig
 
@@ -139,7 +141,6 @@ class AzureStorage(BaseStorage):
         )
         self._handle: ClientHandle | None = None
         self._sender_obj: Sender | None = None
-        self._cache: CredentialCache[AzureCredential] | None = None
         self._sas_signer: BlobSasSigner | None = None
 
     def __repr__(self) -> str:
@@ -158,12 +159,9 @@ class AzureStorage(BaseStorage):
     def _sender(self) -> Sender:
         if self._sender_obj is None:
             # The HTTP stack is imported here, on the first request that needs the network.
-            from litestar_storages._http.credentials import CredentialCache, Expiring
             from litestar_storages._http.pool import ClientHandle, PoolOptions
             from litestar_storages._http.send import Sender
 
-            credential = self.credential.credential
-            self._cache = CredentialCache(lambda: Expiring(credential), clock=self._clock)
             options = PoolOptions(
                 max_connections=self.config.max_pool_connections,
                 verify_ssl=self.config.verify_ssl,
@@ -172,7 +170,9 @@ class AzureStorage(BaseStorage):
             self._sender_obj = Sender(
                 self._handle,
                 backend="azure",
-                signer=self._sign,
+                signer=AzureSigner(
+                    self.credential, version=self.config.api_version, clock=self._clock
+                ),
                 error_parser=parse_error,
                 request_id_headers=("x-ms-request-id",),
                 retry=self._retry,
@@ -180,25 +180,8 @@ class AzureStorage(BaseStorage):
             )
         return self._sender_obj
 
-    async def _sign(self, request: HttpRequest, now: datetime) -> Mapping[str, str]:
-        """Sign one attempt: SharedKey, or only date and version when a SAS is in the query."""
-        assert self._cache is not None
-        credential = await self._cache.get()
-        version = self.config.api_version
-        if isinstance(credential, AzureSharedKey):
-            return sign_shared_key(
-                request.method,
-                credentials=credential,
-                path=request.path,
-                query=request.query,
-                headers=request.headers,
-                now=now,
-                version=version,
-            )
-        return {"x-ms-date": format_http_date(now), "x-ms-version": version}
-
     def _name(self, key: str) -> str:
-        if not _plain_ascii_key(key):
+        if not plain_ascii_key(key):
             validate_key(key, backend="azure")
         return f"{self.config.key_prefix}{key}"
 
@@ -265,7 +248,7 @@ class AzureStorage(BaseStorage):
                 overwrite=overwrite,
             )
         except StoragePreconditionFailedError as exc:
-            raise _exists(exc, key, overwrite) from exc
+            raise exists_error(exc, key, overwrite) from exc
 
     # ------------------------------------------------------------------ reads
     def get(
@@ -338,61 +321,34 @@ class AzureStorage(BaseStorage):
             delimiter: Only the blobs directly "in" ``prefix`` (``"/"``: one folder level);
                 the sub-folders are listed by :meth:`list_prefixes`.
         """
-        async for blob, _ in self._pages(prefix, limit=limit, delimiter=delimiter):
+        entries = iter_entries(
+            self._sender,
+            self.location,
+            key_prefix=self.config.key_prefix,
+            prefix=prefix,
+            limit=limit,
+            delimiter=delimiter,
+            page_size=self.config.list_page_size,
+        )
+        async for blob, _ in entries:
             if blob is not None:
                 yield blob
 
     async def list_prefixes(self, prefix: str = "", *, delimiter: str = "/") -> AsyncIterator[str]:
         """The "folders" directly under ``prefix``: keys up to and including the next
         ``delimiter`` (List Blobs' ``BlobPrefix``), in order, each once."""
-        async for _, folder in self._pages(prefix, limit=None, delimiter=delimiter):
+        entries = iter_entries(
+            self._sender,
+            self.location,
+            key_prefix=self.config.key_prefix,
+            prefix=prefix,
+            limit=None,
+            delimiter=delimiter,
+            page_size=self.config.list_page_size,
+        )
+        async for _, folder in entries:
             if folder is not None:
                 yield folder
-
-    async def _pages(
-        self, prefix: str, *, limit: int | None, delimiter: str | None
-    ) -> AsyncIterator[tuple[StoredFile | None, str | None]]:
-        validate_prefix(prefix, backend="azure")
-        if limit is not None and limit < 0:
-            raise StorageConfigurationError("limit must not be negative", backend="azure")
-        if limit == 0:
-            return
-        sender = self._sender()
-        remaining = limit
-        marker: str | None = None
-        while True:
-            page_size = self.config.list_page_size
-            if remaining is not None:
-                page_size = min(page_size, remaining)
-            page = await client.list_blobs(
-                sender,
-                self.location,
-                prefix=f"{self.config.key_prefix}{prefix}",
-                marker=marker,
-                max_results=page_size,
-                delimiter=delimiter,
-            )
-            for item in page.blobs:
-                yield (
-                    StoredFile(
-                        key=self._key(item.name),
-                        size=item.size,
-                        content_type=item.content_type,
-                        etag=item.etag,
-                        last_modified=item.last_modified,
-                        metadata=dict(item.metadata),
-                    ),
-                    None,
-                )
-            for folder in page.prefixes:
-                yield None, self._key(folder)
-            if remaining is not None:
-                remaining -= len(page.blobs)
-                if remaining <= 0:
-                    return
-            marker = page.next_marker
-            if not marker:
-                return
 
     # ------------------------------------------------------------------ copy
     async def copy(self, source: str, destination: str) -> StoredFile:
@@ -445,6 +401,10 @@ class AzureStorage(BaseStorage):
         # Least privilege: an https endpoint gets https-only tokens ("Create a service SAS": spr).
         return "https" if self.location.origin.startswith("https:") else None
 
+    def _window(self, expires_in: timedelta | None, key: str | None = None) -> SasWindow:
+        lifetime = self.config.presigned_expiry if expires_in is None else expires_in
+        return sas_window(self._clock(), lifetime, skew=self.config.sas_start_skew, key=key)
+
     async def url(
         self,
         key: str,
@@ -478,7 +438,7 @@ class AzureStorage(BaseStorage):
         lifetime = self.config.presigned_expiry if expires_in is None else expires_in
         credential = self.credential.credential
         if isinstance(credential, SasToken):
-            sas_window(self._clock(), lifetime, skew=self.config.sas_start_skew, key=key)
+            self._window(lifetime, key)  # checked even though the token's own expiry applies
             if (
                 permissions is not None
                 or method.upper() not in ("GET", "HEAD")
@@ -517,17 +477,11 @@ class AzureStorage(BaseStorage):
             StorageConfigurationError: No account key, bad expiry or permissions.
         """
         await anyio.lowlevel.checkpoint()
-        shared = self._shared_key("a container SAS")
-        window = sas_window(
-            self._clock(),
-            self.config.presigned_expiry if expires_in is None else expires_in,
-            skew=self.config.sas_start_skew,
-        )
         query = container_sas_query(
-            shared,
+            self._shared_key("a container SAS"),
             container=self.config.container,
             permissions=permissions_for("GET", permissions),
-            window=window,
+            window=self._window(expires_in),
             protocol=self._protocol(),
             version=self.config.api_version,
         )
@@ -547,18 +501,12 @@ class AzureStorage(BaseStorage):
             StorageConfigurationError: No account key, bad expiry, permissions or letters.
         """
         await anyio.lowlevel.checkpoint()
-        shared = self._shared_key("an account SAS")
-        window = sas_window(
-            self._clock(),
-            self.config.presigned_expiry if expires_in is None else expires_in,
-            skew=self.config.sas_start_skew,
-        )
         return account_sas_query(
-            shared,
+            self._shared_key("an account SAS"),
             services=services,
             resource_types=resource_types,
             permissions=permissions,
-            window=window,
+            window=self._window(expires_in),
             protocol=self._protocol(),
             version=self.config.api_version,
         )
@@ -597,7 +545,7 @@ class AzureStorage(BaseStorage):
     ) -> str:
         """Put Block for one part; returns its block id (the "ETag" to complete with)."""
         self._check_part_number(upload, part_number)
-        block = block_id(_live_upload_id(upload), part_number)
+        block = block_id(live_upload_id(upload), part_number)
         body = bytes(data)
         name = self._name(upload.key)
         await client.put_block(
@@ -617,7 +565,7 @@ class AzureStorage(BaseStorage):
                 not this upload's block id.
             StorageFileExistsError: ``overwrite=False`` and the blob exists.
         """
-        upload_id = _live_upload_id(upload)
+        upload_id = live_upload_id(upload)
         chosen = self._resolve_parts(upload, parts)
         if not chosen:
             raise StoragePreconditionFailedError(
@@ -649,7 +597,7 @@ class AzureStorage(BaseStorage):
                 size=0,
             )
         except StoragePreconditionFailedError as exc:
-            raise _exists(exc, upload.key, overwrite) from exc
+            raise exists_error(exc, upload.key, overwrite) from exc
         # Put Block List reports no size: read the committed blob's properties.
         properties = await client.get_blob_properties(sender, self.location, name, key=upload.key)
         return properties.stored
@@ -664,7 +612,7 @@ class AzureStorage(BaseStorage):
         ``_multipart.discard_uncommitted_blocks``. The upload is then marked aborted: parts
         and completes with it fail with ``NoSuchUpload``. Aborting twice is not an error.
         """
-        upload_id = upload.upload_id.removeprefix(_ABORTED)
+        upload_id = upload.upload_id.removeprefix(ABORTED_PREFIX)
         await discard_uncommitted_blocks(
             self._sender(),
             self.location,
@@ -674,45 +622,5 @@ class AzureStorage(BaseStorage):
         )
         # The service keeps no upload state, so the upload itself remembers that it was
         # aborted (it survives to_dict): later parts and completes fail like S3's NoSuchUpload.
-        upload.upload_id = f"{_ABORTED}{upload_id}"
+        upload.upload_id = f"{ABORTED_PREFIX}{upload_id}"
         upload.parts = []
-
-
-_ABORTED = "aborted:"
-
-
-def _plain_ascii_key(key: object) -> bool:
-    """Whether ``key`` is a printable-ASCII key that ``validate_key`` accepts, decided in a
-    fraction of its time (it looks up every character's Unicode category). ``False`` means
-    "ask ``validate_key``", not "invalid"; a test checks the two agree.
-
-    The same rules: non-empty, no control character (for ASCII: ``isprintable``), not
-    absolute, at most 1024 bytes (one per ASCII character), no ``.`` or ``..`` segment.
-    """
-    if type(key) is not str or not key or len(key) > MAX_KEY_BYTES:
-        return False
-    if not (key.isascii() and key.isprintable()) or key[0] == "/":
-        return False
-    wrapped = f"/{key}/"
-    return "/./" not in wrapped and "/../" not in wrapped
-
-
-def _live_upload_id(upload: MultipartUpload) -> str:
-    if upload.upload_id.startswith(_ABORTED):
-        raise StorageFileNotFoundError(
-            f"the multipart upload to {upload.key!r} was aborted",
-            key=upload.key,
-            backend="azure",
-            code="NoSuchUpload",
-        )
-    return upload.upload_id
-
-
-def _exists(exc: StoragePreconditionFailedError, key: str, overwrite: bool) -> StorageError:
-    # A create-only write may also be refused with 412 ConditionNotMet ("Specifying conditional
-    # headers"): to the caller, that is "the file exists".
-    if overwrite:
-        return exc
-    return StorageFileExistsError(
-        f"file exists: {key}", key=key, backend="azure", status=exc.status, code=exc.code
-    )
