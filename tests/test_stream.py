@@ -158,3 +158,19 @@ async def test_read_with_a_size_behaves_like_a_file() -> None:
     assert await stream.read(100) == b"\x01" * 4
     assert await stream.read(1) == b""
     assert stream.closed
+
+
+@pytest.mark.anyio
+async def test_concurrent_progress_reports_never_go_backwards() -> None:
+    seen: list[int] = []
+
+    async def slow_callback(info: ProgressInfo) -> None:
+        await anyio.sleep(0.001 * (info.bytes_transferred % 3))
+        seen.append(info.bytes_transferred)
+
+    reporter = ProgressReporter(slow_callback, key="k", operation="upload", total_bytes=40)
+    async with anyio.create_task_group() as tg:
+        for _ in range(8):
+            tg.start_soon(reporter.advance, 5)
+    assert seen == sorted(seen)
+    assert seen[-1] == 40

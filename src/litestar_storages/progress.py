@@ -10,7 +10,10 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    import anyio
 
 __all__ = ["ProgressCallback", "ProgressInfo", "ProgressReporter"]
 
@@ -75,7 +78,16 @@ class ProgressReporter:
         clock: A monotonic clock in seconds (injectable for tests).
     """
 
-    __slots__ = ("_callback", "_clock", "_start", "key", "operation", "total_bytes", "transferred")
+    __slots__ = (
+        "_callback",
+        "_clock",
+        "_lock",
+        "_start",
+        "key",
+        "operation",
+        "total_bytes",
+        "transferred",
+    )
 
     def __init__(
         self,
@@ -88,6 +100,7 @@ class ProgressReporter:
     ) -> None:
         self._callback = callback
         self._clock = clock
+        self._lock: anyio.Lock | None = None
         self._start = clock()
         self.key = key
         self.operation = operation
@@ -111,13 +124,20 @@ class ProgressReporter:
     async def _emit(self) -> None:
         if self._callback is None:
             return
-        info = ProgressInfo(
-            bytes_transferred=self.transferred,
-            total_bytes=self.total_bytes,
-            operation=self.operation,
-            key=self.key,
-            elapsed_seconds=self._clock() - self._start,
-        )
-        result = self._callback(info)
-        if inspect.isawaitable(result):
-            await result
+        if self._lock is None:
+            import anyio  # only transfers with a callback need it
+
+            self._lock = anyio.Lock()
+        # Parts finish concurrently: one report at a time, each built when its turn comes, so an
+        # async callback sees bytes_transferred never decrease.
+        async with self._lock:
+            info = ProgressInfo(
+                bytes_transferred=self.transferred,
+                total_bytes=self.total_bytes,
+                operation=self.operation,
+                key=self.key,
+                elapsed_seconds=self._clock() - self._start,
+            )
+            result = self._callback(info)
+            if inspect.isawaitable(result):
+                await result
