@@ -12,11 +12,11 @@ import binascii
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from litestar_storages._http.request import HttpRequest, encode_query
 from litestar_storages._types import MAX_KEY_BYTES
-from litestar_storages.backends.azure._xml import parse_error_body
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing._canonical import uri_encode
 
@@ -36,7 +36,9 @@ __all__ = [
     "metadata_headers",
     "parse_block_id",
     "parse_error",
+    "parse_http_date",
     "plain_ascii_key",
+    "unquote_etag",
 ]
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -147,6 +149,8 @@ def parse_error(status: int, headers: httpx.Headers, body: bytes) -> ProviderErr
 
     if status < 300:
         return None
+    from litestar_storages.backends.azure._xml import parse_error_body
+
     parsed = parse_error_body(body)
     code = (parsed.code if parsed else None) or headers.get("x-ms-error-code")
     return ProviderError(
@@ -241,3 +245,46 @@ def plain_ascii_key(key: object) -> bool:
         return False
     wrapped = f"/{key}/"
     return "/./" not in wrapped and "/../" not in wrapped
+
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An RFC 1123 date (``Last-Modified``, List Blobs' ``<Last-Modified>``) as aware UTC.
+
+    The service always writes ``Wed, 04 Mar 2026 05:06:07 GMT``; that form is parsed here, any
+    other by ``email.utils`` (imported only then: it costs more than this whole module).
+    """
+    if not value:
+        return None
+    parts = value.replace(":", " ").split()
+    if len(parts) == 8 and parts[7] == "GMT" and parts[2] in _MONTHS:
+        try:
+            day, year, hour, minute, second = (int(parts[i]) for i in (1, 3, 4, 5, 6))
+            return datetime(year, _MONTHS[parts[2]], day, hour, minute, second, tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def unquote_etag(value: str | None) -> str | None:
+    """An ETag without its surrounding quotes (and without a weak ``W/`` marker)."""
+    if value is None:
+        return None
+    value = value.strip()
+    value = value.removeprefix("W/")
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value

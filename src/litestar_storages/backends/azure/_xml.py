@@ -11,9 +11,11 @@ Documents (Azure Storage REST reference): "Status and error codes" (``Error``), 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
+
+from litestar_storages.backends.azure._wire import parse_http_date, unquote_etag
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -71,40 +73,6 @@ def _text(element: Element, name: str) -> str | None:
     if child is None or child.text is None:
         return None
     return child.text
-
-
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
-
-
-def parse_http_date(value: str | None) -> datetime | None:
-    """An RFC 1123 date (``Last-Modified``, List Blobs' ``<Last-Modified>``) as aware UTC.
-
-    The service always writes ``Wed, 04 Mar 2026 05:06:07 GMT``; that form is parsed here, any
-    other by ``email.utils`` (imported only then: it costs more than this whole module).
-    """
-    if not value:
-        return None
-    parts = value.replace(":", " ").split()
-    if len(parts) == 8 and parts[7] == "GMT" and parts[2] in _MONTHS:
-        try:
-            day, year, hour, minute, second = (int(parts[i]) for i in (1, 3, 4, 5, 6))
-            return datetime(year, _MONTHS[parts[2]], day, hour, minute, second, tzinfo=timezone.utc)
-        except ValueError:
-            return None
-    from email.utils import parsedate_to_datetime
-
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def escape(text: str) -> str:
@@ -201,15 +169,6 @@ def _name(element: Element) -> str:
     # From 2020-04-08 the service percent-encodes names holding characters that XML 1.0 cannot
     # carry and marks them Encoded="true" ("List Blobs", response body).
     return unquote(text) if child.get("Encoded", "").lower() == "true" else text
-
-
-def unquote_etag(value: str | None) -> str | None:
-    """An ETag without its surrounding quotes (and without a weak ``W/`` marker)."""
-    if value is None:
-        return None
-    value = value.strip()
-    value = value.removeprefix("W/")
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
 
 def _blob(element: Element) -> BlobItem:

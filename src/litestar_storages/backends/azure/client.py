@@ -5,7 +5,8 @@ Names follow the Azure Storage REST reference so its pages can be searched: Put 
 Get Blob Properties, Delete Blob, List Blobs, Copy Blob (and Abort Copy Blob), Put Block, Put
 Block List, Get Block List. Builders return an ``HttpRequest`` (plain data); parsers take a
 :class:`ResponseHead` or the body bytes. Only the ``async`` senders touch the network, through
-the shared ``Sender``; this module itself never imports httpx.
+the shared ``Sender``; this module never imports httpx, and imports the XML module (and
+ElementTree) only when a request needs it.
 """
 
 from __future__ import annotations
@@ -27,20 +28,14 @@ from litestar_storages.backends.azure._wire import (
     header_int,
     metadata_from,
     metadata_headers,
-)
-from litestar_storages.backends.azure._xml import (
-    BlockListResult,
-    ListBlobsPage,
-    build_block_list,
-    parse_block_list,
     parse_http_date,
-    parse_list_blobs,
     unquote_etag,
 )
 from litestar_storages.exceptions import StorageError, StorageFileNotFoundError, StorageTimeoutError
 
 if TYPE_CHECKING:
     from litestar_storages._http.send import ResponseBody, Sender
+    from litestar_storages.backends.azure._xml import BlockListResult, ListBlobsPage
 
 __all__ = [
     "BlobProperties",
@@ -297,6 +292,8 @@ async def list_blobs(
         loc, prefix=prefix, marker=marker, max_results=max_results, delimiter=delimiter
     )
     response = await sender.send(request)
+    from litestar_storages.backends.azure._xml import parse_list_blobs  # first use only
+
     return parse_list_blobs(response.content)
 
 
@@ -423,6 +420,8 @@ def put_block_list_request(
 ) -> HttpRequest:
     """Put Block List: commit ``blocks`` in order as the blob, setting its content type and
     metadata (which replace the old ones: "Put Block List", remarks)."""
+    from litestar_storages.backends.azure._xml import build_block_list
+
     body = build_block_list(list(blocks))
     headers = {
         "content-type": "application/xml",
@@ -499,4 +498,6 @@ async def get_block_list(
         )
     except StorageFileNotFoundError:
         return None
+    from litestar_storages.backends.azure._xml import parse_block_list
+
     return parse_block_list(response.content)
