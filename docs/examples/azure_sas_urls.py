@@ -53,8 +53,16 @@ async def main() -> None:
         response = await http.get(f"{listing}&restype=container&comp=list&prefix=examples/sas/")
         print("container listing:", response.status_code, response.text.count("<Blob>"), "blobs")
 
-        for key in ("report.pdf", "incoming/photo.jpg"):
-            await storage.delete(key)
+        # A link that can only delete that one blob.
+        removal = await storage.url("incoming/photo.jpg", method="DELETE")
+        print("delete:", (await http.delete(removal)).status_code)
+
+        # An account SAS token (service level, here: read objects of every container).
+        token = await storage.account_sas(permissions="r", resource_types="o")
+        blob = f"{listing.split('?', 1)[0]}/examples/sas/report.pdf"
+        print("account SAS read:", (await http.get(f"{blob}?{token}")).status_code)
+
+        await storage.delete("report.pdf")
 
 
 if __name__ == "__main__":
