@@ -185,7 +185,8 @@ async def aiter_parts(
         async for chunk in chunks:
             buffer += chunk
             while len(buffer) >= part_size:
-                part = bytes(buffer[:part_size])
+                with memoryview(buffer) as view:  # one copy out of the buffer, not two
+                    part = bytes(view[:part_size])
                 del buffer[:part_size]
                 yield part
     if buffer:
