@@ -4,6 +4,7 @@
 #   make test-unit   fast offline subset: unit + signing + memory/filesystem conformance
 #   make check       ruff, ruff format --check, mypy --strict
 #   make bench       side-by-side benchmarks against peers (own venv: .venv-bench)
+#   make docs        build the documentation site into site/ (mkdocs --strict: warnings fail)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -51,6 +52,12 @@ emulators-down:
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+# The docs group is installed on demand, so `make install` stays lean. NO_MKDOCS_2_WARNING hides
+# Material's banner about its end of life (May 2027; see mkdocs.yml).
+docs: $(STAMP)
+	$(PIP) install -q --group docs
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) .venv-bench .mypy_cache .ruff_cache .pytest_cache build dist
