@@ -25,17 +25,16 @@ from litestar_storages import (
     BaseStorage,
     ByteStream,
     MultipartUpload,
+    PartsArg,
     ProgressCallback,
+    PutData,
     StorageFileExistsError,
     StorageFileNotFoundError,
     StoragePreconditionFailedError,
     StoredFile,
+    validate_key,
+    validate_prefix,
 )
-
-# Building blocks every backend needs, not yet exported by the package (private modules).
-from litestar_storages._chunks import PutData
-from litestar_storages._protocol import PartsArg
-from litestar_storages._types import validate_key, validate_prefix
 
 CHUNK = 64 * 1024
 

@@ -42,10 +42,10 @@ async def main() -> None:
         print("streamed put:", stored.size, "bytes")
 
         # put_large: parts uploaded in parallel through the multipart API, with progress.
-        stored = await storage.put_large(
+        backup = await storage.put_large(
             "backup.tar", generate(24 * MIB), part_size=8 * MIB, progress_callback=show
         )
-        print("put_large:", stored.size, "bytes")
+        print("put_large:", backup.size, "bytes")
 
         # The explicit multipart API: parts in any order, concurrently.
         upload = await storage.start_multipart_upload("dataset.bin", part_size=5 * MIB)

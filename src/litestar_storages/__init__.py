@@ -20,9 +20,16 @@ from litestar_storages._version import __version__
 from litestar_storages.retry import RetryConfig, retry, with_retry
 
 if TYPE_CHECKING:
-    from litestar_storages._protocol import BaseStorage, Storage
+    from litestar_storages._chunks import PutData
+    from litestar_storages._protocol import BaseStorage, PartsArg, Storage
     from litestar_storages._stream import ByteStream
-    from litestar_storages._types import MultipartUpload, StoredFile, UploadResult
+    from litestar_storages._types import (
+        MultipartUpload,
+        StoredFile,
+        UploadResult,
+        validate_key,
+        validate_prefix,
+    )
     from litestar_storages.backends.azure import AzureConfig, AzureStorage
     from litestar_storages.backends.filesystem import FileSystemConfig, FileSystemStorage
     from litestar_storages.backends.gcs import GCSConfig, GCSStorage
@@ -60,8 +67,10 @@ __all__ = [
     "MemoryConfig",
     "MemoryStorage",
     "MultipartUpload",
+    "PartsArg",
     "ProgressCallback",
     "ProgressInfo",
+    "PutData",
     "RetryConfig",
     "S3Config",
     "S3Storage",
@@ -84,6 +93,8 @@ __all__ = [
     "UploadResult",
     "__version__",
     "retry",
+    "validate_key",
+    "validate_prefix",
     "with_retry",
 ]
 
@@ -91,6 +102,10 @@ _EXCEPTIONS = "litestar_storages.exceptions"
 _LAZY: dict[str, str] = {
     "BaseStorage": "litestar_storages._protocol",
     "Storage": "litestar_storages._protocol",
+    "PartsArg": "litestar_storages._protocol",
+    "PutData": "litestar_storages._chunks",
+    "validate_key": "litestar_storages._types",
+    "validate_prefix": "litestar_storages._types",
     "ByteStream": "litestar_storages._stream",
     "MultipartUpload": "litestar_storages._types",
     "StoredFile": "litestar_storages._types",
