@@ -227,3 +227,26 @@ async def test_unsupported_schemes_are_refused() -> None:
     async with FastTransport() as transport:
         with pytest.raises(httpx.UnsupportedProtocol):
             await transport.handle_async_request(httpx.Request("GET", "ftp://example.com/"))
+
+
+async def test_aclose_fails_requests_still_waiting_for_a_slot() -> None:
+    with keep_alive_server(delay=0.3) as server:
+        transport = FastTransport(limits=httpx.Limits(max_connections=1))
+        outcomes: list[type[BaseException]] = []
+
+        async def get() -> None:
+            try:
+                await transport.handle_async_request(httpx.Request("GET", server.url()))
+            except (httpx.HTTPError, RuntimeError) as exc:
+                outcomes.append(type(exc))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(get)
+            await anyio.sleep(0.05)
+            tg.start_soon(get)
+            await anyio.sleep(0.05)
+            assert transport.pool_stats().waiting == 1
+            await transport.aclose()
+        stats = transport.pool_stats()
+    assert sorted(outcome.__name__ for outcome in outcomes) == ["ReadError", "RuntimeError"]
+    assert (stats.active, stats.requests, stats.waiting) == (0, 0, 0)

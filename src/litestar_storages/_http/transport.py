@@ -228,6 +228,8 @@ class FastTransport(httpx.AsyncBaseTransport):
         timeouts: Timeouts,
     ) -> httpx.Response:
         pool = self._pool
+        if self._closed:
+            raise RuntimeError("the transport is closed")  # while this request waited for a slot
         conn = pool.checkout(key)
         retried = False
         while True:
