@@ -50,8 +50,16 @@ emulators-up: $(STAMP)
 emulators-down:
 	scripts/emulators.sh down
 
-bench: $(STAMP)
-	$(PY) bench/run_all.py
+# Peers (botocore, obstore, aiohttp, vendor SDKs) live only in .venv-bench, never in .venv.
+BENCH_PY := .venv-bench/bin/python
+$(BENCH_PY): bench/requirements.txt pyproject.toml
+	$(PYTHON) -m venv .venv-bench
+	$(BENCH_PY) -m pip install -q --upgrade "pip>=25.1"
+	$(BENCH_PY) -m pip install -q -e ".[all]" -r bench/requirements.txt
+	touch $(BENCH_PY)
+
+bench: $(STAMP) $(BENCH_PY)
+	$(BENCH_PY) bench/run_all.py $(BENCH_ARGS)
 
 # The docs group is installed on demand, so `make install` stays lean. NO_MKDOCS_2_WARNING hides
 # Material's banner about its end of life (May 2027; see mkdocs.yml).
