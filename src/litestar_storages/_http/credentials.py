@@ -13,6 +13,13 @@ credential and when it stops being valid (``None``: never). The cache decides wh
 Refreshes happen behind an ``anyio.Lock`` so concurrent callers trigger one fetch and all get
 its result. There is no background task (trio's rule: spawning is explicit). The clock is an
 input. This is botocore's two-window scheme and object_store's lazy token cache.
+
+A refresh may succeed and still return a credential inside a window: metadata services hand
+out the same credential until shortly before it expires (EC2 "at least five minutes before",
+GCE "until 5 minutes before"). Asking again on every call would not help and would hammer the
+service, so after such a refresh the cache keeps serving that credential, while it is still
+valid, until ``retry_after_failure`` has passed (botocore extends such expiries for the same
+reason).
 """
 
 from __future__ import annotations
@@ -83,6 +90,7 @@ class CredentialCache(Generic[T]):
         self._clock = clock
         self._current: Expiring[T] | None = initial
         self._next_advisory_attempt: datetime | None = None
+        self._stale_until: datetime | None = None  # a refresh returned nothing fresher
         self._lock: anyio.Lock | None = None
         self._lock_loop: Any = None
 
@@ -95,6 +103,7 @@ class CredentialCache(Generic[T]):
         """Forget the cached credential (e.g. after the provider said it expired)."""
         self._current = None
         self._next_advisory_attempt = None
+        self._stale_until = None
 
     def _lock_for_this_loop(self) -> anyio.Lock:
         # A lock belongs to the event loop that created it; a storage used from a second loop
@@ -136,11 +145,14 @@ class CredentialCache(Generic[T]):
             current = self._current
             if state == "fresh" and current is not None:
                 return current.value
+            if self._served_stale(current, now):
+                assert current is not None
+                return current.value
             if state == "advisory" and current is not None:
                 if self._next_advisory_attempt is not None and now < self._next_advisory_attempt:
                     return current.value
                 try:
-                    return (await self._refresh()).value
+                    return (await self._refresh(now)).value
                 except Exception as exc:  # advisory: the old value is still good
                     self._next_advisory_attempt = now + self._retry_after_failure
                     logger.warning(
@@ -149,9 +161,18 @@ class CredentialCache(Generic[T]):
                         type(exc).__name__,
                     )
                     return current.value
-            return (await self._refresh()).value
+            return (await self._refresh(now)).value
 
-    async def _refresh(self) -> Expiring[T]:
+    def _served_stale(self, current: Expiring[T] | None, now: datetime) -> bool:
+        # After a refresh that returned nothing fresher: keep the (still valid) credential.
+        return (
+            current is not None
+            and self._stale_until is not None
+            and now < self._stale_until
+            and (current.expires_at is None or now < current.expires_at)
+        )
+
+    async def _refresh(self, now: datetime) -> Expiring[T]:
         result = self._provider()
         if inspect.isawaitable(result):
             result = await result
@@ -161,4 +182,6 @@ class CredentialCache(Generic[T]):
             )
         self._current = result
         self._next_advisory_attempt = None
+        fresh = self._state(now) == "fresh"
+        self._stale_until = None if fresh else now + self._retry_after_failure
         return result
