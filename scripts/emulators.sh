@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Local storage emulators for the test suite, on 127.0.0.1 only (see ../shared/EMULATORS.md).
 #
-#   scripts/emulators.sh up     install what is missing, start what is not running, wait for it
-#   scripts/emulators.sh down   stop everything started here
+#   scripts/emulators.sh up [name...]    install what is missing, start what is not running, wait
+#   scripts/emulators.sh down [name...]  stop what was started here (default: every emulator)
 #   scripts/emulators.sh env    print the `export` lines the conformance suite reads
 #
 # Both `up` and `down` are idempotent. Pids, data and logs live under .emulators/<name>/; each
@@ -107,6 +107,7 @@ PY
 start_moto() {
   local dir="$EMU/moto" pidfile="$EMU/moto/pid"
   if alive "$pidfile" && [[ -f "$EMU/moto.env" ]]; then log "moto already running"; return; fi
+  stop_pid "$pidfile"  # a half-started one (its set-up failed) must not be orphaned
   mkdir -p "$dir"
   if [[ ! -x "$EMU_VENV/bin/moto_server" ]]; then
     log "installing moto[server]==$MOTO_VERSION into .venv-emulators"
@@ -200,11 +201,17 @@ mon data = $dir/mon.a
 [osd.0]
 osd data = $dir/osd.0
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = 6442450944
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$rgw
 rgw data = $dir/rgw
 rgw thread pool size = 64
+# Deleted objects' tails and multipart parts go to radosgw's garbage collector, which by
+# default waits 2 h before freeing them; in a RAM-backed OSD that fills it within one test run
+# (a full OSD blocks every write). Collect at once, every few seconds.
+rgw gc obj min wait = 0
+rgw gc processor period = 5
+rgw gc processor max time = 5
 EOF
   C=(-c "$dir/ceph.conf")
   {
@@ -387,29 +394,33 @@ print_env() {
   return 0
 }
 
-case "${1:-}" in
-  up)
+ALL=(moto radosgw azurite gcs)
+command=${1:-}
+shift || true
+names=("$@")
+(( ${#names[@]} )) || names=("${ALL[@]}")
+for name in "${names[@]}"; do
+  [[ " ${ALL[*]} " == *" $name "* ]] || die "unknown emulator '$name' (known: ${ALL[*]})"
+done
+
+case "$command" in
+  up)  # up [name ...]: all by default
     mkdir -p "$EMU"
-    start_moto
-    start_radosgw
-    start_azurite
-    start_gcs
+    for name in "${names[@]}"; do "start_$name"; done
     print_env >"$EMU/env"
     log "environment written to .emulators/env (source it, or: eval \"\$(scripts/emulators.sh env)\")"
     ;;
-  down)
-    stop_gcs
-    stop_azurite
-    stop_radosgw
-    stop_moto
-    rm -f "$EMU/env"
-    log "stopped"
+  down)  # down [name ...]: all by default, in reverse order
+    for (( i=${#names[@]}-1; i>=0; i-- )); do "stop_${names[i]}"; done
+    print_env >"$EMU/env"
+    [[ -s "$EMU/env" ]] || rm -f "$EMU/env"
+    log "stopped: ${names[*]}"
     ;;
   env)
     print_env
     ;;
   *)
-    echo "usage: $0 up|down|env" >&2
+    echo "usage: $0 up|down [moto|radosgw|azurite|gcs ...] | env" >&2
     exit 2
     ;;
 esac
