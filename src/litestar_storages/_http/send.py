@@ -410,6 +410,26 @@ class ResponseBody(AsyncIterator[bytes]):
             cause=cause,
         )
 
+    def close_nowait(self) -> None:
+        """Release the connection without awaiting, where the transport can (ours can).
+
+        For a body dropped without ``aclose()``: each close coroutine is run one step; one that
+        would have to wait (httpcore's takes a lock) is abandoned, leaving the connection to the
+        transport's own clean-up.
+        """
+        for close in (getattr(self._chunks, "aclose", None), self.response.aclose):
+            if close is None:
+                continue
+            step = close()
+            try:
+                step.send(None)
+            except StopIteration:
+                continue
+            except Exception:  # best effort from a finaliser: nothing to report to
+                continue
+            step.close()
+            return
+
     async def aclose(self) -> None:
         """Release the connection. Idempotent."""
         with anyio.CancelScope(shield=True):

@@ -20,7 +20,7 @@ from litestar_storages.backends.s3 import client
 if TYPE_CHECKING:
     from litestar_storages.backends.s3.storage import S3Storage
 
-__all__ = ["copy_in_parts", "copy_part_size"]
+__all__ = ["copy_in_parts", "copy_part_size", "part_ranges"]
 
 _MIN_COPY_PART = 512 * 1024 * 1024
 _MAX_PARTS = 10_000
@@ -29,6 +29,12 @@ _MAX_PARTS = 10_000
 def copy_part_size(size: int, minimum: int = _MIN_COPY_PART) -> int:
     """A part size that copies ``size`` bytes in at most 10,000 parts."""
     return max(minimum, math.ceil(size / _MAX_PARTS))
+
+
+def part_ranges(size: int, part_size: int) -> list[tuple[int, int, int]]:
+    """``(part_number, first_byte, last_byte)`` covering ``size`` bytes (inclusive ranges)."""
+    count = max(1, math.ceil(size / part_size))
+    return [(n + 1, n * part_size, min(size, (n + 1) * part_size) - 1) for n in range(count)]
 
 
 async def copy_in_parts(
@@ -40,8 +46,6 @@ async def copy_in_parts(
     part_size: int | None = None,
 ) -> str | None:
     """Copy ``source`` to ``destination`` (full keys) part by part; returns the new ETag."""
-    from litestar_storages.backends.s3.storage import part_ranges
-
     size = part_size or copy_part_size(head.size)
     upload_id = await storage._call(
         lambda s, ep: client.create_multipart_upload(

@@ -11,10 +11,9 @@ import base64
 import builtins
 import hashlib
 import logging
-import math
 import os
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,8 +31,9 @@ from litestar_storages._types import (
     validate_key,
     validate_prefix,
 )
-from litestar_storages.backends._s3_xml import ListedPart, ListPage, PartsPage
-from litestar_storages.backends.s3 import client
+from litestar_storages.backends._s3_xml import ListedPart, ListPage
+from litestar_storages.backends.s3 import _multipart, client
+from litestar_storages.backends.s3._download import Download, range_header
 from litestar_storages.backends.s3._presign import presign_post, presign_url
 from litestar_storages.backends.s3.config import MIB, S3Config, S3Endpoint, resolve_endpoint
 from litestar_storages.backends.s3.credentials import (
@@ -83,7 +83,7 @@ def _digests(body: bytes) -> tuple[str, str, str]:
     return sha.hexdigest(), md5.hexdigest(), base64.b64encode(sha.digest()).decode("ascii")
 
 
-async def _hash(body: bytes) -> tuple[str, str, str]:
+async def payload_digests(body: bytes) -> tuple[str, str, str]:
     """(sha256 hex, md5 hex, sha256 base64) of ``body``, in a worker thread when large."""
     if len(body) >= _HASH_IN_THREAD:
         import anyio.to_thread
@@ -362,7 +362,7 @@ class S3Storage(BaseStorage):
         conditional = not overwrite and await self._refuse_existing(
             key, ep.traits.conditional_writes
         )
-        sha_hex, md5_hex, sha_b64 = await _hash(body)
+        sha_hex, md5_hex, sha_b64 = await payload_digests(body)
         try:
             result = await self._call(
                 lambda s, ep: client.put_object(
@@ -417,59 +417,12 @@ class S3Storage(BaseStorage):
         """Stream the object (or the byte range [start, end)); nothing is sent until the first
         chunk is awaited."""
         full = self._full(key)
-        byte_range, empty = _range_header(start, end)
+        byte_range, empty = range_header(start, end)
         reporter = ProgressReporter(progress_callback, key=key, operation="download")
-        return ByteStream(self._download(key, full, byte_range, empty, reporter), progress=reporter)
-
-    async def _download(
-        self,
-        key: str,
-        full: str,
-        byte_range: str | None,
-        empty: bool,
-        reporter: ProgressReporter,
-    ) -> AsyncGenerator[bytes, None]:
-        if empty:
-            await self.info(key)  # still "not found" for a missing key
-            return
-        body = await self._call(
-            lambda s, ep: client.get_object(
-                s,
-                ep,
-                full,
-                byte_range=byte_range,
-                checksum_mode=ep.traits.checksum_sha256 and byte_range is None,
-            )
+        return ByteStream(
+            Download(self, key, full=full, byte_range=byte_range, empty=empty, reporter=reporter),
+            progress=reporter,
         )
-        try:
-            if body.response.status_code == 416:  # the range starts past the end: nothing
-                return
-            reporter.total_bytes = body.expected
-            expected_sha = body.response.headers.get("x-amz-checksum-sha256")
-            # Composite (multipart) checksums are "<base64>-N" and cover parts, not the body.
-            hasher = hashlib.sha256() if expected_sha and "-" not in expected_sha else None
-            while True:
-                try:
-                    chunk = await body.__anext__()
-                except StopAsyncIteration:
-                    break
-                except StorageError as exc:  # truncated body, read timeout
-                    self._as_given(exc)
-                    raise
-                if hasher is not None:
-                    hasher.update(chunk)
-                yield chunk
-            if hasher is not None:
-                got = base64.b64encode(hasher.digest()).decode("ascii")
-                if got != expected_sha:
-                    raise StorageIntegrityError(
-                        f"GetObject {key!r}: SHA-256 {got} does not match the server's "
-                        f"x-amz-checksum-sha256 {expected_sha}",
-                        key=key,
-                        backend="s3",
-                    )
-        finally:
-            await body.aclose()
 
     async def delete(self, key: str) -> None:
         """DeleteObject; a missing key is not an error."""
@@ -659,143 +612,31 @@ class S3Storage(BaseStorage):
         part_size: int = DEFAULT_PART_SIZE,
     ) -> MultipartUpload:
         """CreateMultipartUpload (``part_size`` at least 5 MiB, checked before any request)."""
-        full = self._full(key)
-        self._check_part_size(part_size, key)
-        upload_id = await self._call(
-            lambda s, ep: client.create_multipart_upload(
-                s, ep, full, content_type=content_type, metadata=metadata
-            )
-        )
-        self._part_sizes[upload_id] = {}
-        return MultipartUpload(
-            upload_id=upload_id,
-            key=key,
-            part_size=part_size,
-            content_type=content_type,
-            metadata=dict(metadata or {}),
+        return await _multipart.start(
+            self, key, content_type=content_type, metadata=metadata, part_size=part_size
         )
 
     async def upload_part(
         self, upload: MultipartUpload, part_number: int, data: bytes | bytearray | memoryview
     ) -> str:
         """UploadPart; parts may be uploaded concurrently and in any order."""
-        self._check_part_number(upload, part_number)
-        full = self._full(upload.key)
-        body = data if isinstance(data, bytes) else bytes(data)
-        total = upload.total_parts
-        if total is not None and part_number < total and len(body) < self.min_part_size:
-            raise StorageConfigurationError(
-                f"part {part_number} of {total} is {len(body)} bytes; every part but the last "
-                f"must be at least {self.min_part_size} bytes",
-                key=upload.key,
-                backend="s3",
-            )
-        sha_hex, _, _ = await _hash(body)
-        result = await self._call(
-            lambda s, ep: client.upload_part(
-                s,
-                ep,
-                full,
-                body,
-                upload_id=upload.upload_id,
-                part_number=part_number,
-                payload_sha256=sha_hex,
-            )
-        )
-        if not result.etag:
-            raise StorageError("UploadPart returned no ETag", key=upload.key, backend="s3")
-        upload.add_part(part_number, result.etag)
-        self._part_sizes.setdefault(upload.upload_id, {})[part_number] = len(body)
-        return result.etag
+        return await _multipart.upload_part(self, upload, part_number, data)
 
     async def complete_multipart_upload(
         self, upload: MultipartUpload, parts: PartsArg = None, *, overwrite: bool = True
     ) -> StoredFile:
         """CompleteMultipartUpload, then HeadObject for the final size and ETag."""
-        full = self._full(upload.key)
-        chosen = self._resolve_parts(upload, parts)
-        if not chosen:
-            raise StoragePreconditionFailedError(
-                "a multipart upload needs at least one part", key=upload.key, backend="s3"
-            )
-        sizes = self._part_sizes.get(upload.upload_id, {})
-        for number, _ in chosen[:-1]:
-            size = sizes.get(number)
-            if size is not None and size < self.min_part_size:
-                raise StorageConfigurationError(
-                    f"part {number} is {size} bytes; every part but the last must be at least "
-                    f"{self.min_part_size} bytes",
-                    key=upload.key,
-                    backend="s3",
-                )
-        ep = await self._ready()
-        conditional = not overwrite and await self._refuse_existing(
-            upload.key, bool(ep.traits.conditional_complete)
-        )
-        try:
-            await self._call(
-                lambda s, ep: client.complete_multipart_upload(
-                    s, ep, full, upload.upload_id, chosen, if_none_match=conditional
-                )
-            )
-        except StoragePreconditionFailedError as exc:
-            if not conditional:
-                raise
-            raise self._exists_error(upload.key, exc) from exc.__cause__
-        self._part_sizes.pop(upload.upload_id, None)
-        return await self.info(upload.key)
+        return await _multipart.complete(self, upload, parts, overwrite=overwrite)
 
     async def abort_multipart_upload(self, upload: MultipartUpload) -> None:
         """AbortMultipartUpload: the uploaded parts are removed. Aborting twice is fine."""
-        full = self._full(upload.key)
-        await self._call(lambda s, ep: client.abort_multipart_upload(s, ep, full, upload.upload_id))
-        self._part_sizes.pop(upload.upload_id, None)
+        await _multipart.abort(self, upload)
 
     async def list_parts(self, upload: MultipartUpload) -> builtins.list[ListedPart]:
         """ListParts: the parts the server holds for ``upload``, in part order."""
-        full = self._full(upload.key)
-        parts: builtins.list[ListedPart] = []
-        marker: int | None = None
-        while True:
-
-            async def parts_page(s: Sender, ep: S3Endpoint, m: int | None = marker) -> PartsPage:
-                return await client.list_parts(s, ep, full, upload.upload_id, part_number_marker=m)
-
-            page = await self._call(parts_page)
-            parts.extend(page.parts)
-            if not page.is_truncated or page.next_part_number_marker is None:
-                return parts
-            marker = page.next_part_number_marker
+        return await _multipart.list_parts(self, upload)
 
     async def resume_multipart_upload(self, upload: MultipartUpload) -> MultipartUpload:
         """Bring a saved ``MultipartUpload`` (``MultipartUpload.from_dict``) up to date with
         the parts the server already has, so only the missing ones need uploading."""
-        parts = await self.list_parts(upload)
-        upload.parts = [(p.part_number, p.etag) for p in parts]
-        self._part_sizes[upload.upload_id] = {p.part_number: p.size for p in parts}
-        return upload
-
-
-def _range_header(start: int | None, end: int | None) -> tuple[str | None, bool]:
-    """The ``Range`` header for [start, end) and whether the range is empty (RFC 9110 14.1.2:
-    ``bytes=first-last`` is inclusive, ``bytes=-n`` is the last n bytes)."""
-    if start is None and end is None:
-        return None, False
-    if start is not None and start < 0:
-        if end is not None:
-            raise StorageConfigurationError("a negative start cannot have an end", backend="s3")
-        return f"bytes={start}", False
-    first = start or 0
-    if end is not None:
-        if end < 0:
-            raise StorageConfigurationError("end must not be negative", backend="s3")
-        if end <= first:
-            return None, True
-        return f"bytes={first}-{end - 1}", False
-    return (f"bytes={first}-", False) if first else (None, False)
-
-
-def part_ranges(size: int, part_size: int) -> builtins.list[tuple[int, int, int]]:
-    """``(part_number, first_byte, last_byte)`` covering ``size`` bytes (inclusive ranges)."""
-    count = max(1, math.ceil(size / part_size))
-    return [(n + 1, n * part_size, min(size, (n + 1) * part_size) - 1) for n in range(count)]
+        return await _multipart.resume(self, upload)
