@@ -13,15 +13,12 @@ This module does not import httpx at run time: the ``Sender`` is handed in.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from litestar_storages._http.errors import ProviderError
 from litestar_storages._http.request import HttpRequest
 from litestar_storages.backends._s3_xml import (
     CopyResult,
@@ -31,13 +28,21 @@ from litestar_storages.backends._s3_xml import (
     build_complete_multipart_upload,
     parse_complete_multipart_upload,
     parse_copy_result,
-    parse_error,
     parse_initiate_multipart_upload,
     parse_list_objects_v2,
     parse_list_parts,
     unquote_etag,
 )
-from litestar_storages.exceptions import StorageConfigurationError, StorageError
+from litestar_storages.backends.s3._wire import (
+    META,
+    REQUEST_ID_HEADERS,
+    decode_metadata_value,
+    encode_metadata_value,
+    http_date,
+    metadata_headers,
+    parse_s3_error,
+)
+from litestar_storages.exceptions import StorageError
 from litestar_storages.signing._canonical import EMPTY_SHA256
 from litestar_storages.signing.sigv4 import uri_encode_path
 
@@ -81,80 +86,9 @@ __all__ = [
     "upload_part_copy",
 ]
 
-REQUEST_ID_HEADERS = ("x-amz-request-id", "x-amz-id-2")
-"""S3's request id, then its extended host id (both asked for by AWS support)."""
-
 T = TypeVar("T")
 
-_META = "x-amz-meta-"
 _BACKEND = "s3"
-
-
-# ---------------------------------------------------------------------- errors
-def parse_s3_error(status: int, headers: Mapping[str, str], body: bytes) -> ProviderError | None:
-    """Read an S3 error response (the ``ErrorParser`` of the S3 backend).
-
-    HEAD responses carry no body, so only the status is known for them. For 2xx responses
-    (CompleteMultipartUpload, CopyObject, UploadPartCopy) a body whose root is ``<Error>`` is an
-    error; anything else means success.
-    """
-    fields = parse_error(body)
-    if fields is None:
-        if status < 300:
-            return None
-        details = {}
-    else:
-        details = {k: v for k, v in fields.items() if k not in ("Code", "Message", "RequestId")}
-    bucket_region = headers.get("x-amz-bucket-region")
-    if bucket_region:
-        details["BucketRegion"] = bucket_region
-    return ProviderError(
-        status,
-        fields.get("Code") if fields else None,
-        fields.get("Message") if fields else None,
-        request_id=(fields or {}).get("RequestId") or headers.get("x-amz-request-id"),
-        details=details,
-    )
-
-
-# ---------------------------------------------------------------------- metadata
-def encode_metadata_value(value: str) -> str:
-    """A metadata value as an HTTP header value: non-ASCII text RFC 2047-encoded.
-
-    S3 stores user metadata as headers; it documents that non-ASCII values are returned RFC 2047
-    encoded, so that is also how they are sent.
-    """
-    if value.isascii() and value.isprintable():
-        return value
-    return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8")).decode("ascii") + "?="
-
-
-def decode_metadata_value(value: str) -> str:
-    """Undo :func:`encode_metadata_value` (and S3's own RFC 2047 encoding)."""
-    if "=?" not in value:
-        return value
-    from email.header import decode_header, make_header  # rare: imported when needed
-
-    try:
-        return str(make_header(decode_header(value)))
-    except (ValueError, LookupError, binascii.Error):
-        return value
-
-
-def _metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    headers = {}
-    for name, value in (metadata or {}).items():
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise TypeError("metadata keys and values must be str")
-        lowered = name.strip().lower()
-        # Header field names are RFC 9110 tokens; S3 lower-cases them.
-        if not lowered or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in lowered):
-            raise StorageConfigurationError(
-                f"metadata key {name!r} must be ASCII letters, digits, '-', '_' or '.'",
-                backend=_BACKEND,
-            )
-        headers[_META + lowered] = encode_metadata_value(value)
-    return headers
 
 
 # ---------------------------------------------------------------------- requests
@@ -198,7 +132,7 @@ def build_put_object(
     ``If-None-Match: *`` makes the write fail with 412 when the key exists (S3 conditional
     writes); ``checksum_sha256`` is the base64 digest S3 verifies and stores.
     """
-    headers = {"x-amz-content-sha256": payload_sha256, **_metadata_headers(metadata)}
+    headers = {"x-amz-content-sha256": payload_sha256, **metadata_headers(metadata)}
     if content_type:
         headers["content-type"] = content_type
     if if_none_match:
@@ -218,22 +152,11 @@ class PutResult:
     sse_customer: bool = False
 
 
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
 def parse_put_object(headers: Mapping[str, str]) -> PutResult:
     """The ETag and date of a PutObject/UploadPart response."""
     return PutResult(
         etag=unquote_etag(headers.get("etag")),
-        date=_http_date(headers.get("date")),
+        date=http_date(headers.get("date")),
         server_side_encryption=headers.get("x-amz-server-side-encryption"),
         sse_customer="x-amz-server-side-encryption-customer-algorithm" in headers,
     )
@@ -325,15 +248,15 @@ def parse_head_object(headers: Mapping[str, str]) -> ObjectHead:
     """The object's size, type, ETag, date and user metadata from response headers."""
     length = headers.get("content-length") or "0"
     metadata = {
-        name[len(_META) :]: decode_metadata_value(value)
+        name[len(META) :]: decode_metadata_value(value)
         for name, value in headers.items()
-        if name.lower().startswith(_META)
+        if name.lower().startswith(META)
     }
     return ObjectHead(
         size=int(length) if length.isdigit() else 0,
         content_type=headers.get("content-type") or None,
         etag=unquote_etag(headers.get("etag")),
-        last_modified=_http_date(headers.get("last-modified")),
+        last_modified=http_date(headers.get("last-modified")),
         metadata=metadata,
         checksum_sha256=headers.get("x-amz-checksum-sha256"),
     )
@@ -524,7 +447,7 @@ def build_create_multipart_upload(
     metadata: Mapping[str, str] | None = None,
 ) -> HttpRequest:
     """CreateMultipartUpload: ``POST /key?uploads`` with the final object's type and metadata."""
-    headers = {"x-amz-content-sha256": EMPTY_SHA256, **_metadata_headers(metadata)}
+    headers = {"x-amz-content-sha256": EMPTY_SHA256, **metadata_headers(metadata)}
     if content_type:
         headers["content-type"] = content_type
     return _object_request(
