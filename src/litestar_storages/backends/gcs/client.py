@@ -16,30 +16,22 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from litestar_storages._http.clock import Clock, system_clock
-from litestar_storages._http.credentials import CredentialCache, Expiring
+from litestar_storages._http.credentials import CredentialCache
 from litestar_storages._http.errors import ProviderError
 from litestar_storages._http.pool import ClientHandle
 from litestar_storages._http.request import HttpRequest
 from litestar_storages._http.send import ResponseBody, Sender
 from litestar_storages.backends.gcs import _sessions, _wire, _xml
+from litestar_storages.backends.gcs._credentials_auth import AuthContext, GcsAuth
+from litestar_storages.backends.gcs._credentials_iam import IAM_ENDPOINT
 from litestar_storages.backends.gcs._wire import GCSStoredFile, ListPage, RewriteProgress
 from litestar_storages.backends.gcs.config import Endpoint
-from litestar_storages.backends.gcs.credentials import (
-    ResolvedCredentials,
-    parse_token_response,
-    token_request,
-)
-from litestar_storages.exceptions import (
-    StorageConnectionError,
-    StorageError,
-    StoragePermissionError,
-    StorageServerError,
-)
+from litestar_storages.backends.gcs.credentials import ResolvedCredentials
+from litestar_storages.exceptions import StorageError, StoragePermissionError, StorageServerError
 from litestar_storages.retry import RetryConfig
 
 __all__ = ["REQUEST_ID_HEADERS", "GCSClient", "parse_error"]
@@ -116,6 +108,8 @@ class GCSClient:
         retry: RetryConfig | None = None,
         clock: Clock = system_clock,
         rng: random.Random | None = None,
+        metadata_timeout: float = 3.0,
+        iam_origin: str = IAM_ENDPOINT,
     ) -> None:
         self.endpoint = endpoint
         self.origin = endpoint.origin
@@ -124,11 +118,6 @@ class GCSClient:
         self.credentials = credentials
         self.handle = handle
         self.clock = clock
-        self.tokens: CredentialCache[str] | None = None
-        signer = None
-        if credentials.token is not None or credentials.needs_token:
-            self.tokens = CredentialCache(self._fetch_token, clock=clock)
-            signer = self._sign
         common: dict[str, Any] = {
             "backend": "gcs",
             "error_parser": parse_error,
@@ -137,44 +126,43 @@ class GCSClient:
             "clock": clock,
             "rng": rng,
         }
-        self.sender = Sender(handle, signer=signer, **common)
         # Token requests, and session URIs on another host, carry no bearer token.
         self.anonymous = Sender(handle, **common)
+        self.auth_context = AuthContext(
+            service=self.anonymous,
+            metadata_timeout=metadata_timeout,
+            iam_origin=iam_origin,
+            error_parser=parse_error,
+            clock=clock,
+        )
+        self.auth: GcsAuth | None = None
+        self.tokens: CredentialCache[str] | None = None
+        signer = None
+        if credentials.token is not None or credentials.needs_token:
+            self.auth = GcsAuth(credentials, self.auth_context)
+            self.tokens = self.auth.tokens
+            signer = self._sign
+        self.sender = Sender(handle, signer=signer, **common)
+        self._signing_auth: GcsAuth | None = None
 
     # ------------------------------------------------------------------ auth
-    async def _fetch_token(self) -> Expiring[str]:
-        if self.credentials.token is not None:
-            return Expiring(self.credentials.token, None)
-        now = self.clock()
-        request = token_request(self.credentials, now)
-        parts = urlsplit(request.url)
-        spec = HttpRequest(
-            method="POST",
-            origin=f"{parts.scheme}://{parts.netloc}",
-            path=parts.path or "/",
-            headers={"content-type": "application/x-www-form-urlencoded"},
-            body=request.body,
-            operation="oauth2 token",
-            idempotent=True,
-        )
-        try:
-            response = await self.anonymous.send(spec)
-        except (StorageConnectionError, StorageServerError):
-            raise
-        except StorageError as exc:
-            # invalid_grant, a revoked key, a disabled account: the credentials are refused.
-            raise StoragePermissionError(
-                f"the OAuth2 token endpoint refused the {self.credentials.source.kind} "
-                f"credentials ({exc.code or exc.status})",
-                backend="gcs",
-                status=exc.status,
-                code=exc.code,
-            ) from exc
-        return parse_token_response(response.content, now)
-
     async def _sign(self, request: HttpRequest, now: datetime) -> Mapping[str, str]:
-        assert self.tokens is not None
-        return {"authorization": f"Bearer {await self.tokens.get()}"}
+        assert self.auth is not None
+        return {"authorization": f"Bearer {await self.auth.token()}"}
+
+    def signing_auth(self, credentials: ResolvedCredentials) -> GcsAuth:
+        """The token source that signs URLs remotely as ``credentials`` (``signBlob``); the
+        request credentials' own when they are the same, so one token serves both."""
+        if self.auth is not None and credentials.source == self.credentials.source:
+            return self.auth
+        if self._signing_auth is None or self._signing_auth.credentials is not credentials:
+            self._signing_auth = GcsAuth(credentials, self.auth_context)
+        return self._signing_auth
+
+    async def release(self) -> None:
+        """Give back this client's holds on the shared pools. Idempotent."""
+        await self.handle.release()
+        await self.auth_context.release()
 
     def _sender_for(self, request: HttpRequest) -> Sender:
         # Never send our token to a host other than the configured endpoint (a session URI

@@ -55,8 +55,11 @@ class GCSConfig:
     Credentials are looked up in this order (see ``docs/backends/gcs.md``): ``anonymous``,
     ``token``, ``STORAGE_EMULATOR_HOST`` (anonymous, as Google's own clients do),
     ``service_account_info``, ``service_file``, ``GOOGLE_APPLICATION_CREDENTIALS``, the gcloud
-    application-default credentials file. Signed URLs use ``hmac_access_id``/``hmac_secret``
-    when given, else the first service-account key of that chain.
+    application-default credentials file, the metadata server (GCE, GKE, Cloud Run). With
+    ``impersonate_service_account`` the credentials found obtain tokens of that account.
+    Signed URLs use ``hmac_access_id``/``hmac_secret`` when given, else a service-account key of
+    that chain, else the IAM Credentials ``signBlob`` API as the impersonated or metadata
+    server's account (keyless signing).
 
     Attributes:
         bucket: The bucket name. Environment: none.
@@ -90,6 +93,17 @@ class GCSConfig:
         verify_ssl: Verify TLS certificates. Environment: none.
         max_pool_connections: Most connections open at once in the shared pool. Environment:
             none.
+        impersonate_service_account: E-mail of a service account whose tokens the credentials
+            found obtain (IAM Credentials ``generateAccessToken``) and as which URLs are signed
+            (``signBlob``). Environment: ``GOOGLE_IMPERSONATE_SERVICE_ACCOUNT`` when unset.
+        impersonation_delegates: The delegation chain of the impersonation (service-account
+            e-mails, each allowed to impersonate the next). Environment: none.
+        iam_endpoint: Origin of the IAM Credentials API (``generateAccessToken``,
+            ``signBlob``). Environment: none; default ``https://iamcredentials.googleapis.com``.
+        metadata_timeout: Seconds allowed to connect to, and for each read from, the metadata
+            server; a whole token fetch is bounded by three times this. Environment: none (the
+            server's address: ``GCE_METADATA_HOST``, else ``GCE_METADATA_IP``, else
+            ``169.254.169.254``; ``NO_GCE_CHECK=true`` leaves it out of the chain).
     """
 
     bucket: str
@@ -108,6 +122,10 @@ class GCSConfig:
     verify_checksums: bool = True
     verify_ssl: bool = True
     max_pool_connections: int = 10
+    impersonate_service_account: str | None = None
+    impersonation_delegates: tuple[str, ...] = ()
+    iam_endpoint: str | None = None
+    metadata_timeout: float = 3.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.bucket, str) or not self.bucket:
@@ -139,6 +157,21 @@ class GCSConfig:
             )
         if self.presigned_expiry <= timedelta(0):
             raise StorageConfigurationError("presigned_expiry must be positive", backend=_BACKEND)
+        if not self.metadata_timeout > 0:
+            raise StorageConfigurationError("metadata_timeout must be positive", backend=_BACKEND)
+        if isinstance(self.impersonation_delegates, str):  # type: ignore[unreachable]
+            raise StorageConfigurationError(
+                "impersonation_delegates must be a sequence of e-mails, not a str",
+                backend=_BACKEND,
+            )
+        if self.iam_endpoint is not None:
+            parts = urlsplit(self.iam_endpoint)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+                raise StorageConfigurationError(
+                    f"iam_endpoint must be an origin such as https://host, not "
+                    f"{self.iam_endpoint!r}",
+                    backend=_BACKEND,
+                )
 
     @property
     def key_prefix(self) -> str:

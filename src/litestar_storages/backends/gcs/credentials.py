@@ -3,35 +3,52 @@
 Requests are authorised by the first provider of :data:`REQUEST_CHAIN` that finds something:
 
 1. ``anonymous=True`` in the config: no ``Authorization`` at all;
-2. ``token``: an access token sent as is;
+2. ``token``: an access token sent as is (never refreshed, never impersonated);
 3. ``STORAGE_EMULATOR_HOST`` set: anonymous, as Google's own clients do (the emulator checks
    nothing, and a key given only to sign URLs must not make every request fetch a token);
-4. ``service_account_info`` / ``service_file``: an RS256 JWT assertion exchanged for a token;
-5. ``GOOGLE_APPLICATION_CREDENTIALS``: a ``service_account`` or ``authorized_user`` file;
-6. the gcloud application-default file (``$CLOUDSDK_CONFIG`` or
-   ``~/.config/gcloud/application_default_credentials.json``): same two types.
+4. ``impersonate_service_account`` (or ``GOOGLE_IMPERSONATE_SERVICE_ACCOUNT``): the credentials
+   that 5-8 find obtain tokens of that account (IAM Credentials ``generateAccessToken``);
+5. ``service_account_info`` / ``service_file``: an RS256 JWT assertion exchanged for a token;
+6. ``GOOGLE_APPLICATION_CREDENTIALS``: a ``service_account``, ``authorized_user`` or
+   ``impersonated_service_account`` file;
+7. the gcloud application-default file (``$CLOUDSDK_CONFIG`` or
+   ``~/.config/gcloud/application_default_credentials.json``): same three types;
+8. the metadata server of GCE, GKE and Cloud Run (``GCE_METADATA_HOST``; left out with
+   ``NO_GCE_CHECK=true``), asked for a token at the first request.
 
-Signed URLs use ``hmac_access_id``/``hmac_secret`` when configured, else the first
-service-account key found by 4-6 (:func:`resolve_signing`). Instance metadata and keyless
-signing (IAM ``signBlob``) slot in later as further providers of these lists.
+6-8 are Application Default Credentials in google-auth's order (key file variable, gcloud
+file, metadata server).
 
-Resolution reads small local files and does no network I/O; fetching a token is split into a
-pure request builder (:func:`token_request`), one POST done by the storage, and a pure parser
-(:func:`parse_token_response`). Nothing here reaches ``repr`` or an error message with a secret.
+Signed URLs use the first of :data:`SIGNING_CHAIN`: ``hmac_access_id``/``hmac_secret``; the
+impersonated account (keyless, through ``signBlob``); the first service-account key of 5-7
+(signed locally); the metadata server's account (keyless; not with an emulator).
+
+Resolution reads small local files and does no network I/O; the metadata server is chosen
+without being asked (google-auth pings it; here the first token fetch does, under a short
+deadline, see ``_credentials_auth``). Fetching a token is split into pure request builders
+(:func:`token_request` and the ``_credentials_metadata``/``_credentials_iam`` modules), one
+request done by ``_credentials_auth``, and pure parsers (:func:`parse_token_response`). Nothing
+here reaches ``repr`` or an error message with a secret.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from litestar_storages._http.credentials import Expiring
+from litestar_storages.backends.gcs._credentials_iam import IAM_ENDPOINT
+from litestar_storages.backends.gcs._credentials_metadata import (
+    metadata_disabled,
+    metadata_origin,
+)
 from litestar_storages.backends.gcs.config import Endpoint, GCSConfig
 from litestar_storages.exceptions import StorageConfigurationError, StoragePermissionError
 from litestar_storages.signing.gcs import TOKEN_URI, GcsHmacKey, GcsServiceAccount
@@ -41,8 +58,10 @@ __all__ = [
     "REQUEST_CHAIN",
     "SCOPES",
     "SIGNING_CHAIN",
+    "ENV_IMPERSONATE",
     "ChainContext",
     "CredentialSource",
+    "Impersonation",
     "ResolvedCredentials",
     "parse_token_response",
     "resolve_request",
@@ -56,7 +75,18 @@ SCOPES = ("https://www.googleapis.com/auth/devstorage.read_write",)
 ADC_FILE = "application_default_credentials.json"
 """Name of the file ``gcloud auth application-default login`` writes."""
 
-Kind = Literal["anonymous", "access_token", "service_account", "authorized_user", "hmac"]
+ENV_IMPERSONATE = "GOOGLE_IMPERSONATE_SERVICE_ACCOUNT"
+"""The variable naming a service account to impersonate (the Terraform provider's name)."""
+
+Kind = Literal[
+    "anonymous",
+    "access_token",
+    "service_account",
+    "authorized_user",
+    "hmac",
+    "metadata",
+    "impersonated",
+]
 
 
 @dataclass(frozen=True)
@@ -64,11 +94,14 @@ class CredentialSource:
     """Which credentials were resolved, for diagnostics; never a secret.
 
     Attributes:
-        kind: ``anonymous``, ``access_token``, ``service_account``, ``authorized_user`` or
-            ``hmac``.
+        kind: ``anonymous``, ``access_token``, ``service_account``, ``authorized_user``,
+            ``hmac``, ``metadata`` (the metadata server's attached account) or
+            ``impersonated``.
         origin: Where they came from (``config token``, ``GOOGLE_APPLICATION_CREDENTIALS
-            (/path/key.json)``, ...).
-        principal: The service-account e-mail or HMAC access id, when there is one.
+            (/path/key.json)``, ``metadata server (http://169.254.169.254)``, ...); for
+            ``impersonated``, also the source (``... via service_account robot@... from ...``).
+        principal: The service-account e-mail or HMAC access id, when known (the metadata
+            server's account is known once it has been asked).
     """
 
     kind: Kind
@@ -78,6 +111,26 @@ class CredentialSource:
     def __str__(self) -> str:
         who = f" {self.principal}" if self.principal else ""
         return f"{self.kind}{who} from {self.origin}"
+
+
+@dataclass(frozen=True, repr=False)
+class Impersonation:
+    """Tokens of ``target``, obtained with ``source``'s (``generateAccessToken``).
+
+    Attributes:
+        target: The impersonated service account's e-mail.
+        source: The credentials that call the IAM Credentials API.
+        delegates: The delegation chain (e-mails), possibly empty.
+        iam_origin: Origin of the IAM Credentials API.
+    """
+
+    target: str
+    source: ResolvedCredentials
+    delegates: tuple[str, ...] = ()
+    iam_origin: str = IAM_ENDPOINT
+
+    def __repr__(self) -> str:
+        return f"Impersonation({self.target} via {self.source.source})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -92,6 +145,8 @@ class ResolvedCredentials:
             ``authorized_user`` file.
         hmac: An HMAC key (signing only).
         project_id: The project named by the key file, if any.
+        metadata_origin: The metadata server (``metadata``).
+        impersonation: The impersonation (``impersonated``).
     """
 
     source: CredentialSource
@@ -100,14 +155,22 @@ class ResolvedCredentials:
     refresh: Mapping[str, str] = field(default_factory=dict)
     hmac: GcsHmacKey | None = None
     project_id: str | None = None
+    metadata_origin: str | None = None
+    impersonation: Impersonation | None = None
 
     def __repr__(self) -> str:
         return f"ResolvedCredentials({self.source})"
 
     @property
     def needs_token(self) -> bool:
-        """Whether requests need an OAuth2 token fetched from a token endpoint."""
-        return self.source.kind in ("service_account", "authorized_user")
+        """Whether requests need an OAuth2 token fetched from somewhere (it expires)."""
+        kinds = ("service_account", "authorized_user", "metadata", "impersonated")
+        return self.source.kind in kinds
+
+    @property
+    def keyless(self) -> bool:
+        """Whether URLs are signed remotely, through the IAM Credentials ``signBlob`` API."""
+        return self.source.kind in ("metadata", "impersonated")
 
 
 @dataclass(frozen=True)
@@ -170,10 +233,61 @@ def from_info(info: Mapping[str, Any], origin: str) -> ResolvedCredentials:
         refresh["token_uri"] = str(info.get("token_uri") or TOKEN_URI)
         source = CredentialSource("authorized_user", origin, None)
         return ResolvedCredentials(source=source, refresh=refresh, project_id=project)
+    if kind == "impersonated_service_account":
+        return _impersonated_file(info, origin)
     raise StorageConfigurationError(
-        f"{origin}: credentials of type {kind!r} are not supported yet "
-        "(use a service_account or authorized_user file, or pass a token)",
+        f"{origin}: credentials of type {kind!r} are not supported "
+        "(use a service_account, authorized_user or impersonated_service_account file, or "
+        "pass a token)",
         backend="gcs",
+    )
+
+
+def _impersonated_file(info: Mapping[str, Any], origin: str) -> ResolvedCredentials:
+    # What `gcloud auth application-default login --impersonate-service-account` writes:
+    # {"type": "impersonated_service_account", "service_account_impersonation_url":
+    #  "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/SA:generateAccessToken",
+    #  "source_credentials": {authorized_user or service_account}, "delegates": [...]}
+    url = str(info.get("service_account_impersonation_url") or "")
+    match = _IMPERSONATION_URL.match(url)
+    source_info = info.get("source_credentials")
+    if match is None or not isinstance(source_info, Mapping):
+        raise StorageConfigurationError(
+            f"{origin}: impersonated_service_account credentials need "
+            "service_account_impersonation_url (...:generateAccessToken) and source_credentials",
+            backend="gcs",
+        )
+    if source_info.get("type") == "impersonated_service_account":
+        raise StorageConfigurationError(
+            f"{origin}: nested impersonation is not supported (use delegates)", backend="gcs"
+        )
+    source = from_info(source_info, f"{origin} source_credentials")
+    delegates = tuple(str(d) for d in info.get("delegates") or ())
+    return _impersonating(
+        unquote(match["email"]), source, delegates, origin=origin, iam_origin=match["origin"]
+    )
+
+
+_IMPERSONATION_URL = re.compile(
+    r"^(?P<origin>https?://[^/]+)/v1/projects/-/serviceAccounts/(?P<email>[^/:]+)"
+    r":generateAccessToken$"
+)
+
+
+def _impersonating(
+    target: str,
+    source: ResolvedCredentials,
+    delegates: Sequence[str],
+    *,
+    origin: str,
+    iam_origin: str,
+) -> ResolvedCredentials:
+    described = CredentialSource("impersonated", f"{origin} via {source.source}", target)
+    impersonation = Impersonation(
+        target=target, source=source, delegates=tuple(delegates), iam_origin=iam_origin
+    )
+    return ResolvedCredentials(
+        source=described, impersonation=impersonation, project_id=source.project_id
     )
 
 
@@ -239,6 +353,52 @@ def gcloud_application_default(ctx: ChainContext) -> ResolvedCredentials | None:
     return from_info(_read_json(path, origin), origin)
 
 
+def metadata_server(ctx: ChainContext) -> ResolvedCredentials | None:
+    """The metadata server of GCE, GKE and Cloud Run (not asked here; see the module doc)."""
+    if metadata_disabled(ctx.env):
+        return None
+    origin, where = metadata_origin(ctx.env)
+    place = origin if where == "default address" else f"{origin}, {where}"
+    return ResolvedCredentials(
+        CredentialSource("metadata", f"metadata server ({place})"), metadata_origin=origin
+    )
+
+
+def metadata_signer(ctx: ChainContext) -> ResolvedCredentials | None:
+    """The metadata server's account, signing through ``signBlob``; never for an emulator
+    (an emulator run must not wait for a metadata server to be told it cannot sign)."""
+    return None if ctx.endpoint.emulator else metadata_server(ctx)
+
+
+def impersonation_target(ctx: ChainContext) -> str | None:
+    """``impersonate_service_account``, else ``GOOGLE_IMPERSONATE_SERVICE_ACCOUNT``."""
+    return ctx.config.impersonate_service_account or ctx.env.get(ENV_IMPERSONATE) or None
+
+
+def configured_impersonation(ctx: ChainContext) -> ResolvedCredentials | None:
+    """Impersonation of the configured account, with the rest of the chain as its source."""
+    target = impersonation_target(ctx)
+    if target is None:
+        return None
+    source = _first(IMPERSONATION_SOURCES, ctx)
+    if source is None:
+        return None
+    if source.impersonation is not None:  # an impersonated_service_account file
+        source = source.impersonation.source
+    where = (
+        "config impersonate_service_account"
+        if ctx.config.impersonate_service_account
+        else ENV_IMPERSONATE
+    )
+    return _impersonating(
+        target,
+        source,
+        ctx.config.impersonation_delegates,
+        origin=where,
+        iam_origin=(ctx.config.iam_endpoint or IAM_ENDPOINT).rstrip("/"),
+    )
+
+
 def config_hmac(ctx: ChainContext) -> ResolvedCredentials | None:
     """An HMAC key given in the config (signed URLs only)."""
     access_id, secret = ctx.config.hmac_access_id, ctx.config.hmac_secret
@@ -248,23 +408,33 @@ def config_hmac(ctx: ChainContext) -> ResolvedCredentials | None:
     return None
 
 
+IMPERSONATION_SOURCES: tuple[Provider, ...] = (
+    config_service_account,
+    application_credentials,
+    gcloud_application_default,
+    metadata_server,
+)
+"""What may obtain the impersonated account's tokens, in order (Application Default
+Credentials' order)."""
+
 REQUEST_CHAIN: tuple[Provider, ...] = (
     config_anonymous,
     config_token,
     emulator_anonymous,
-    config_service_account,
-    application_credentials,
-    gcloud_application_default,
+    configured_impersonation,
+    *IMPERSONATION_SOURCES,
 )
 """Providers consulted, in order, for the credentials that authorise requests."""
 
 SIGNING_CHAIN: tuple[Provider, ...] = (
     config_hmac,
+    configured_impersonation,
     config_service_account,
     application_credentials,
     gcloud_application_default,
+    metadata_signer,
 )
-"""Providers consulted, in order, for the key that signs URLs and POST policies."""
+"""Providers consulted, in order, for what signs URLs and POST policies."""
 
 
 def _first(chain: Sequence[Provider], ctx: ChainContext) -> ResolvedCredentials | None:
@@ -287,8 +457,9 @@ def resolve_request(
     if found is None:
         raise StorageConfigurationError(
             "no GCS credentials found: pass token, service_account_info or service_file, set "
-            "GOOGLE_APPLICATION_CREDENTIALS, run `gcloud auth application-default login`, or "
-            "set anonymous=True (public buckets, emulators)",
+            "GOOGLE_APPLICATION_CREDENTIALS, run `gcloud auth application-default login`, run "
+            "on Google Cloud (metadata server; NO_GCE_CHECK is set), or set anonymous=True "
+            "(public buckets, emulators)",
             backend="gcs",
         )
     return found
@@ -305,11 +476,15 @@ def resolve_signing(
     """
     for provider in chain:
         found = provider(ctx)
-        if found is not None and (found.hmac is not None or found.account is not None):
+        if found is not None and (
+            found.hmac is not None or found.account is not None or found.keyless
+        ):
             return found
     raise StorageConfigurationError(
         "signed URLs need a service-account key (service_account_info, service_file or "
-        "GOOGLE_APPLICATION_CREDENTIALS) or an HMAC key (hmac_access_id/hmac_secret)",
+        "GOOGLE_APPLICATION_CREDENTIALS), an HMAC key (hmac_access_id/hmac_secret), a service "
+        "account to impersonate (impersonate_service_account), or the metadata server of "
+        "Google Cloud (keyless signing through signBlob)",
         backend="gcs",
     )
 
@@ -326,8 +501,13 @@ class TokenRequest:
         return f"TokenRequest(url={self.url!r})"
 
 
-def token_request(credentials: ResolvedCredentials, now: datetime) -> TokenRequest:
+def token_request(
+    credentials: ResolvedCredentials, now: datetime, *, scopes: Sequence[str] = SCOPES
+) -> TokenRequest:
     """The token request for ``credentials`` at ``now``. Pure.
+
+    ``scopes`` apply to service-account assertions (a refresh token keeps the scopes it was
+    granted with).
 
     Service accounts send an RS256 JWT assertion ("Using OAuth 2.0 for Server to Server
     Applications"); ``authorized_user`` files send their refresh token (RFC 6749, section 6).
@@ -339,7 +519,7 @@ def token_request(credentials: ResolvedCredentials, now: datetime) -> TokenReque
         from litestar_storages.signing.gcs import jwt_assertion, token_request_body
 
         try:
-            assertion = jwt_assertion(credentials.account, scopes=SCOPES, now=now)
+            assertion = jwt_assertion(credentials.account, scopes=scopes, now=now)
         except ValueError as exc:
             raise StorageConfigurationError(
                 f"cannot sign the token request: {exc}", backend="gcs"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
@@ -37,6 +38,7 @@ from litestar_storages._types import (
     validate_prefix,
 )
 from litestar_storages.backends.gcs import _signed
+from litestar_storages.backends.gcs._credentials_iam import IAM_ENDPOINT
 from litestar_storages.backends.gcs._integrity import md5_b64
 from litestar_storages.backends.gcs._multipart import HIDDEN_PREFIX, is_compose_upload, is_hidden
 from litestar_storages.backends.gcs._wire import GCSStoredFile, stored_file
@@ -139,21 +141,34 @@ class GCSStorage(BaseStorage):
     def credential_source(self) -> CredentialSource:
         """Which credentials authorise requests (resolved on first use; no secrets).
 
+        The metadata server's account is named once it has been asked (after the first
+        request or keyless signature).
+
         Raises:
             StorageConfigurationError: No credentials were found.
         """
         if self._request_credentials is None:
             self._request_credentials = resolve_request(self._context())
-        return self._request_credentials.source
+        source = self._request_credentials.source
+        auth = self._client.auth if self._client is not None else None
+        if auth is not None and source.principal is None and auth.principal is not None:
+            source = dataclasses.replace(source, principal=auth.principal)
+        return source
 
     @property
     def signing_source(self) -> CredentialSource:
-        """Which key signs URLs (resolved on first use; no secrets).
+        """What signs URLs (resolved on first use; no secrets).
 
         Raises:
-            StorageConfigurationError: No service-account or HMAC key was found.
+            StorageConfigurationError: Nothing that can sign was found.
         """
-        return self._signer().source
+        signer = self._signer()
+        source = signer.source
+        if signer.keyless and source.principal is None and self._client is not None:
+            principal = self._client.signing_auth(signer).principal
+            if principal is not None:
+                source = dataclasses.replace(source, principal=principal)
+        return source
 
     def _signer(self) -> ResolvedCredentials:
         if self._signing_credentials is None:
@@ -180,6 +195,8 @@ class GCSStorage(BaseStorage):
                 handle=ClientHandle(options, client=self._http_client),
                 retry=self.retry_config,
                 clock=self.clock,
+                metadata_timeout=self.config.metadata_timeout,
+                iam_origin=self.config.iam_endpoint or IAM_ENDPOINT,
             )
         return self._client
 
@@ -199,7 +216,7 @@ class GCSStorage(BaseStorage):
     async def close(self) -> None:
         """Release this storage's hold on the shared connection pool. Idempotent."""
         if self._client is not None:
-            await self._client.handle.release()
+            await self._client.release()
         else:
             await anyio.lowlevel.checkpoint()
 
@@ -459,7 +476,11 @@ class GCSStorage(BaseStorage):
         response_content_type: str | None = None,
         response_content_disposition: str | None = None,
     ) -> str:
-        """A V4 signed URL, computed locally (no request), fetchable with any HTTP client.
+        """A V4 signed URL, fetchable with any HTTP client.
+
+        With a service-account or HMAC key it is computed locally (no request). Without a key
+        (metadata server, impersonation) the string to sign is signed by the IAM Credentials
+        ``signBlob`` API: one request per URL, plus the token and e-mail once.
 
         Args:
             key: The object.
@@ -481,17 +502,19 @@ class GCSStorage(BaseStorage):
             params["response-content-type"] = response_content_type
         if response_content_disposition is not None:
             params["response-content-disposition"] = response_content_disposition
-        return _signed.signed_url(
-            self._signer(),
-            self.endpoint,
-            bucket=self.config.bucket,
-            name=f"{self._prefix}{key}",
-            method=method,
-            now=self.clock(),
-            expires_in=self.config.presigned_expiry if expires_in is None else expires_in,
-            headers=headers,
-            query=params,
-        )
+        signer = self._signer()
+        arguments: dict[str, Any] = {
+            "bucket": self.config.bucket,
+            "name": f"{self._prefix}{key}",
+            "method": method,
+            "expires_in": self.config.presigned_expiry if expires_in is None else expires_in,
+            "headers": headers,
+            "query": params,
+        }
+        if not signer.keyless:
+            return _signed.signed_url(signer, self.endpoint, now=self.clock(), **arguments)
+        auth = self._api().signing_auth(signer)
+        return await _signed.keyless_url(auth, self.endpoint, clock=self.clock, **arguments)
 
     async def signed_post_policy(
         self,
@@ -518,16 +541,18 @@ class GCSStorage(BaseStorage):
         """
         validate_key(key, backend="gcs")
         await anyio.lowlevel.checkpoint()
-        return _signed.signed_post_policy(
-            self._signer(),
-            self.endpoint,
-            bucket=self.config.bucket,
-            name=f"{self._prefix}{key}",
-            now=self.clock(),
-            expires_in=self.config.presigned_expiry if expires_in is None else expires_in,
-            conditions=conditions or [],
-            fields=fields,
-        )
+        signer = self._signer()
+        arguments: dict[str, Any] = {
+            "bucket": self.config.bucket,
+            "name": f"{self._prefix}{key}",
+            "expires_in": self.config.presigned_expiry if expires_in is None else expires_in,
+            "conditions": conditions or [],
+            "fields": fields,
+        }
+        if not signer.keyless:
+            return _signed.signed_post_policy(signer, self.endpoint, now=self.clock(), **arguments)
+        auth = self._api().signing_auth(signer)
+        return await _signed.keyless_post_policy(auth, self.endpoint, clock=self.clock, **arguments)
 
     # ------------------------------------------------------------------ multipart
     async def start_multipart_upload(
