@@ -161,24 +161,62 @@ FILESYSTEM = BackendSpec(
 #             )
 #         )
 
+
+def _s3_opener(variables: str, provider: str) -> Factory:
+    """S3 on one emulator: ``<variables>ENDPOINT``, ``BUCKET``, ``ACCESS_KEY_ID``, ...;
+    ``provider`` selects the emulator's measured traits (conditional writes, checksums)."""
+
+    def open_s3(location: Location) -> BaseStorage:
+        from litestar_storages import S3Config, S3Storage
+
+        env = location.env
+        return S3Storage(
+            S3Config(
+                bucket=env[f"{variables}BUCKET"],
+                endpoint_url=env[f"{variables}ENDPOINT"],
+                region=env.get(f"{variables}REGION") or "us-east-1",
+                access_key_id=env[f"{variables}ACCESS_KEY_ID"],
+                secret_access_key=env[f"{variables}SECRET_ACCESS_KEY"],
+                provider=provider,
+                prefix=location.prefix,
+            )
+        )
+
+    return open_s3
+
+
+def _s3_env(variables: str) -> tuple[str, ...]:
+    return tuple(
+        variables + name for name in ("ENDPOINT", "BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
+    )
+
+
+_S3_CAPABILITIES = Capabilities(
+    min_part_size=5 * 1024 * 1024,  # S3: every part but the last >= 5 MiB
+    list_includes_metadata=False,  # ListObjectsV2 carries neither content type nor metadata
+    list_page_size=1000,
+    url_scheme="http",  # the local emulators speak plain HTTP
+    url_fetchable=True,  # presigned GET
+)
+
+# moto: fast and broad, verifies no signature.
 S3 = BackendSpec(
     name="s3",
     module="litestar_storages.backends.s3",
-    factory=None,  # TO BE FILLED IN (S3 engineer)
-    required_env=(
-        "LITESTAR_STORAGES_S3_ENDPOINT",
-        "LITESTAR_STORAGES_S3_BUCKET",
-        "LITESTAR_STORAGES_S3_ACCESS_KEY_ID",
-        "LITESTAR_STORAGES_S3_SECRET_ACCESS_KEY",
-    ),
+    factory=_s3_opener("LITESTAR_STORAGES_S3_", "moto"),
+    required_env=_s3_env("LITESTAR_STORAGES_S3_"),
     cleanup=True,
-    capabilities=Capabilities(
-        min_part_size=5 * 1024 * 1024,  # S3: every part but the last >= 5 MiB
-        list_includes_metadata=False,  # ListObjectsV2 carries neither content type nor metadata
-        list_page_size=1000,
-        url_scheme="http",  # the local emulators speak plain HTTP
-        url_fetchable=True,  # presigned GET
-    ),
+    capabilities=_S3_CAPABILITIES,
+)
+
+# Ceph radosgw: a production S3 implementation that verifies every SigV4 signature.
+S3_RADOSGW = BackendSpec(
+    name="s3-radosgw",
+    module="litestar_storages.backends.s3",
+    factory=_s3_opener("LITESTAR_STORAGES_S3_RADOSGW_", "ceph"),
+    required_env=_s3_env("LITESTAR_STORAGES_S3_RADOSGW_"),
+    cleanup=True,
+    capabilities=_S3_CAPABILITIES,
 )
 
 
@@ -268,6 +306,6 @@ AZURE = BackendSpec(
 )
 
 BACKENDS: dict[str, BackendSpec] = {
-    spec.name: spec for spec in (MEMORY, FILESYSTEM, S3, GCS, AZURE)
+    spec.name: spec for spec in (MEMORY, FILESYSTEM, S3, S3_RADOSGW, GCS, AZURE)
 }
 """Every backend of the suite, by test id. ``conftest.py`` parametrises over all of them."""
