@@ -11,7 +11,10 @@ from litestar_storages.backends.azure.credentials import (
     SasToken,
     from_account_key,
     from_connection_string,
+    from_managed_identity,
     from_sas_token,
+    from_service_principal,
+    from_workload_identity,
     resolve_credential,
 )
 from litestar_storages.exceptions import StorageConfigurationError
@@ -23,8 +26,15 @@ URL = "https://acct.blob.core.windows.net"
 OTHER_KEY = "b3RoZXIta2V5"
 
 
-def test_chain_order_is_connection_string_then_account_key_then_sas() -> None:
-    assert (from_connection_string, from_account_key, from_sas_token) == DEFAULT_CHAIN
+def test_chain_order_is_connection_string_then_account_key_then_sas_then_entra_id() -> None:
+    assert DEFAULT_CHAIN == (
+        from_connection_string,
+        from_account_key,
+        from_sas_token,
+        from_service_principal,
+        from_workload_identity,
+        from_managed_identity,
+    )
 
 
 def test_connection_string_key_comes_first() -> None:
@@ -86,12 +96,13 @@ def test_environment_key_is_named_as_the_source() -> None:
 
 def test_no_credential_lists_what_was_tried() -> None:
     settings = resolve_settings(AzureConfig(container="box", account_url=URL), {})
+    without_managed_identity = DEFAULT_CHAIN[:-1]  # the last resort always applies
     with pytest.raises(StorageConfigurationError, match="AZURE_STORAGE_KEY") as caught:
-        resolve_credential(settings)
+        resolve_credential(settings, without_managed_identity)
     assert "Entra ID" in str(caught.value)
 
 
-def test_a_later_source_can_be_appended_to_the_chain() -> None:
+def test_a_source_can_be_added_before_the_last_resort() -> None:
     settings = resolve_settings(AzureConfig(container="box", account_url=URL), {})
     token = SasToken.parse("sv=1&sig=from-elsewhere")
 
@@ -100,7 +111,8 @@ def test_a_later_source_can_be_appended_to_the_chain() -> None:
 
         return CredentialSource("sas", "custom", token)
 
-    chosen = resolve_credential(settings, (*DEFAULT_CHAIN, custom))  # type: ignore[arg-type]
+    chain = (*DEFAULT_CHAIN[:-1], custom, DEFAULT_CHAIN[-1])
+    chosen = resolve_credential(settings, chain)  # type: ignore[arg-type]
     assert chosen.source == "custom"
 
 
@@ -127,9 +139,11 @@ def test_building_a_storage_from_the_environment(monkeypatch: pytest.MonkeyPatch
     )
 
 
-def test_storage_without_credentials_fails_at_construction() -> None:
-    with pytest.raises(StorageConfigurationError, match="no Azure credential"):
-        AzureStorage(AzureConfig(container="box", account_url=URL))
+def test_storage_with_only_an_account_url_uses_the_platforms_managed_identity() -> None:
+    # 004_f42d634ffb614e22.txt: AZURE_STORAGE_ACCOUNT_URL alone "uses DefaultAzureCredential".
+    storage = AzureStorage(AzureConfig(container="box", account_url=URL))
+    assert storage.credential.kind == "bearer"
+    assert storage.credential_source.startswith("bearer from managed identity (IMDS ")
 
 
 def test_storage_needs_an_azure_config() -> None:

@@ -104,11 +104,12 @@ class FakeEndpoint:
                     return
                 content, headers = reply.encoded()
                 self.send_response(reply.status)
+                headers.setdefault("content-length", str(len(content)))
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("content-length", str(len(content)))
                 self.end_headers()
-                self.wfile.write(content)
+                if self.command != "HEAD":
+                    self.wfile.write(content)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _serve
 
@@ -126,7 +127,9 @@ class FakeEndpoint:
         """Answer ``request`` (subclasses check it as the real endpoint would)."""
         return Reply(404, {"error": "not_found"})
 
-    def refuse(self, status: int, why: str, body: Mapping[str, Any] | str | None = None) -> Reply:
+    def refuse(
+        self, status: int, why: str, body: Mapping[str, Any] | str | bytes | None = None
+    ) -> Reply:
         """Record a failed check and answer ``status``."""
         with self._lock:
             self.refusals.append(why)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ._azure import FakeAzure
 from ._google import FakeGoogle, new_key
 from ._support import Clock
 
@@ -36,5 +37,13 @@ def google(clock: Clock, rsa_keys: Iterator[rsa.RSAPrivateKey]) -> Iterator[Fake
     """The Google fake, started; the VM's account can sign (its Google-managed key)."""
     fake = FakeGoogle(clock, vm_account=VM_ACCOUNT)
     fake.keys[VM_ACCOUNT] = next(rsa_keys)
+    with fake:
+        yield fake
+
+
+@pytest.fixture
+def azure(clock: Clock, rsa_keys: Iterator[rsa.RSAPrivateKey]) -> Iterator[FakeAzure]:
+    """The Entra ID / managed identity / Blob service fake, started."""
+    fake = FakeAzure(clock, issuer_key=next(rsa_keys))
     with fake:
         yield fake

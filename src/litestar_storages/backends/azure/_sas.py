@@ -18,11 +18,13 @@ from litestar_storages.signing import SigningError
 from litestar_storages.signing.azure import (
     BLOB_PERMISSIONS,
     AzureSharedKey,
+    UserDelegationKey,
     account_sas,
     blob_sas,
     canonical_permissions,
     container_sas,
     encode_sas,
+    user_delegation_sas,
 )
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "container_sas_query",
     "permissions_for",
     "sas_window",
+    "user_delegation_sas_query",
 ]
 
 METHOD_PERMISSIONS = {
@@ -198,6 +201,45 @@ def account_sas_query(
         )
     except SigningError as exc:
         raise _config_error(exc, None) from None
+    return encode_sas(pairs)
+
+
+def user_delegation_sas_query(
+    delegation_key: UserDelegationKey,
+    *,
+    account_name: str,
+    container: str,
+    blob: str | None,
+    permissions: str,
+    window: SasWindow,
+    protocol: str | None,
+    version: str,
+    content_disposition: str | None = None,
+    content_type: str | None = None,
+    key: str | None = None,
+) -> str:
+    """The encoded query string of a user delegation SAS for a blob (or, with ``blob=None``,
+    the container), signed with a key from Get User Delegation Key.
+
+    Raises:
+        StorageConfigurationError: The signer refused the inputs.
+    """
+    try:
+        pairs = user_delegation_sas(
+            delegation_key,
+            account_name=account_name,
+            container=container,
+            blob=blob,
+            permissions=permissions,
+            start=window.start,
+            expiry=window.expiry,
+            protocol=protocol,
+            version=version,
+            content_disposition=content_disposition,
+            content_type=content_type,
+        )
+    except SigningError as exc:
+        raise _config_error(exc, key) from None
     return encode_sas(pairs)
 
 

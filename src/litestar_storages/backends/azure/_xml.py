@@ -256,3 +256,37 @@ def parse_block_list(body: bytes) -> BlockListResult:
         committed=_blocks(_child(root, "CommittedBlocks")),
         uncommitted=_blocks(_child(root, "UncommittedBlocks")),
     )
+
+
+# --------------------------------------------------------------------------- user delegation
+def build_key_info(start: str, expiry: str) -> bytes:
+    """The ``<KeyInfo>`` body of Get User Delegation Key (ISO 8601 UTC times)."""
+    return (
+        f"{_XML_DECLARATION}<KeyInfo><Start>{escape(start)}</Start>"
+        f"<Expiry>{escape(expiry)}</Expiry></KeyInfo>"
+    ).encode()
+
+
+def parse_user_delegation_key(body: bytes) -> dict[str, str]:
+    """The fields of a ``<UserDelegationKey>`` answer, by element name (``SignedOid``,
+    ``SignedTid``, ``SignedStart``, ``SignedExpiry``, ``SignedService``, ``SignedVersion``,
+    ``Value``, and from 2025-07-05 ``SignedDelegatedUserTid``), exactly as sent.
+
+    Raises:
+        AzureXmlError: The document is malformed or lacks a field the signature needs.
+    """
+    root = _root(body, "UserDelegationKey")
+    fields = {_local(child.tag): (child.text or "").strip() for child in root}
+    required = (
+        "SignedOid",
+        "SignedTid",
+        "SignedStart",
+        "SignedExpiry",
+        "SignedService",
+        "SignedVersion",
+        "Value",
+    )
+    missing = [name for name in required if not fields.get(name)]
+    if missing:
+        raise AzureXmlError(f"<UserDelegationKey> lacks {', '.join(missing)}")
+    return fields

@@ -3,10 +3,10 @@ pure response parser.
 
 Names follow the Azure Storage REST reference so its pages can be searched: Put Blob, Get Blob,
 Get Blob Properties, Delete Blob, List Blobs, Copy Blob (and Abort Copy Blob), Put Block, Put
-Block List, Get Block List. Builders return an ``HttpRequest`` (plain data); parsers take a
-:class:`ResponseHead` or the body bytes. Only the ``async`` senders touch the network, through
-the shared ``Sender``; this module never imports httpx, and imports the XML module (and
-ElementTree) only when a request needs it.
+Block List, Get Block List, Get User Delegation Key. Builders return an ``HttpRequest`` (plain
+data); parsers take a :class:`ResponseHead` or the body bytes. Only the ``async`` senders touch
+the network, through the shared ``Sender``; this module never imports httpx, and imports the
+XML module (and ElementTree) only when a request needs it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from litestar_storages._http.request import HttpRequest
@@ -36,6 +36,7 @@ from litestar_storages.exceptions import StorageError, StorageFileNotFoundError,
 if TYPE_CHECKING:
     from litestar_storages._http.send import ResponseBody, Sender
     from litestar_storages.backends.azure._xml import BlockListResult, ListBlobsPage
+    from litestar_storages.signing.azure import UserDelegationKey
 
 __all__ = [
     "BlobProperties",
@@ -52,6 +53,8 @@ __all__ = [
     "get_blob_request",
     "get_block_list",
     "get_block_list_request",
+    "get_user_delegation_key",
+    "get_user_delegation_key_request",
     "list_blobs",
     "list_blobs_request",
     "parse_blob_properties",
@@ -501,3 +504,58 @@ async def get_block_list(
     from litestar_storages.backends.azure._xml import parse_block_list
 
     return parse_block_list(response.content)
+
+
+# ------------------------------------------------------------------ Get User Delegation Key
+def get_user_delegation_key_request(
+    loc: BlobLocation, *, start: datetime, expiry: datetime
+) -> HttpRequest:
+    """Get User Delegation Key: ``POST /?restype=service&comp=userdelegationkey`` on the account
+    with a ``<KeyInfo>`` body; only Entra ID bearer tokens may ask (version 2018-11-09 on).
+
+    The expiry must be within 7 days of the service's current time.
+    """
+    from litestar_storages.backends.azure._xml import build_key_info
+
+    body = build_key_info(_iso_utc(start), _iso_utc(expiry))
+    return loc.request(
+        "POST",
+        f"{loc.base_path}/",
+        operation="GetUserDelegationKey",
+        key=None,
+        query=[("restype", "service"), ("comp", "userdelegationkey")],
+        headers={"content-type": "application/xml"},
+        body=body,
+        idempotent=True,  # each call mints a new key; asking again is harmless
+    )
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def get_user_delegation_key(
+    sender: Sender, loc: BlobLocation, *, start: datetime, expiry: datetime
+) -> UserDelegationKey:
+    """Send Get User Delegation Key and parse the key (kept as the exact strings sent, since
+    they are signed verbatim).
+
+    Raises:
+        StoragePermissionError: The identity lacks ``generateUserDelegationKey`` (e.g. no
+            "Storage Blob Delegator" or data role), or the request was not bearer-authorised.
+    """
+    from litestar_storages.backends.azure._xml import parse_user_delegation_key
+    from litestar_storages.signing.azure import UserDelegationKey
+
+    response = await sender.send(get_user_delegation_key_request(loc, start=start, expiry=expiry))
+    fields = parse_user_delegation_key(response.content)
+    return UserDelegationKey(
+        signed_oid=fields["SignedOid"],
+        signed_tid=fields["SignedTid"],
+        signed_start=fields["SignedStart"],
+        signed_expiry=fields["SignedExpiry"],
+        signed_service=fields["SignedService"],
+        signed_version=fields["SignedVersion"],
+        value=fields["Value"],
+        signed_delegated_user_tid=fields.get("SignedDelegatedUserTid") or None,
+    )

@@ -13,7 +13,10 @@ Where each setting comes from, first match wins:
   when the config names no endpoint and no credential of its own (an explicit config is never
   mixed with another account's connection string from the environment);
 * the account key: ``account_key`` > ``AZURE_STORAGE_KEY``; the SAS token: ``sas_token`` > a
-  query string on ``account_url`` > ``AZURE_STORAGE_SAS_TOKEN``.
+  query string on ``account_url`` > ``AZURE_STORAGE_SAS_TOKEN``;
+* Microsoft Entra ID: each of ``tenant_id``, ``client_id``, ``client_secret``,
+  ``federated_token_file``, ``authority_host`` > its ``AZURE_*`` variable; managed identity
+  endpoints from the environment only (``_identity``).
 
 Which credential is used is decided by the chain in ``credentials.py``.
 """
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import quote, unquote, urlsplit
 
+from litestar_storages.backends.azure._identity import IdentitySettings, resolve_identity
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing.azure import DEFAULT_VERSION
 
@@ -157,6 +161,33 @@ class AzureConfig:
     copy_timeout: timedelta = field(default_factory=lambda: timedelta(minutes=10))
     """How long ``copy()`` waits for a pending server-side copy before giving up."""
 
+    tenant_id: str | None = None
+    """The Microsoft Entra tenant of a service principal or workload identity.
+    Environment: ``AZURE_TENANT_ID``."""
+
+    client_id: str | None = None
+    """The application (client) id of a service principal or workload identity, or of a
+    user-assigned managed identity. Environment: ``AZURE_CLIENT_ID``."""
+
+    client_secret: str | None = None
+    """A service principal's client secret (with ``tenant_id`` and ``client_id``).
+    Environment: ``AZURE_CLIENT_SECRET``."""
+
+    federated_token_file: str | None = None
+    """A file holding a Kubernetes service-account token, exchanged for an Entra ID token
+    (workload identity; the file is read again for every token). Environment:
+    ``AZURE_FEDERATED_TOKEN_FILE``."""
+
+    authority_host: str | None = None
+    """The Entra ID authority (sovereign clouds: ``https://login.microsoftonline.us``...).
+    Environment: ``AZURE_AUTHORITY_HOST``; default ``https://login.microsoftonline.com``."""
+
+    identity_timeout: float = 2.0
+    """Seconds allowed to connect to, and for each read from, the managed identity endpoint
+    (IMDS, or App Service's); a whole token request gets three times this. Environment: none
+    (the endpoints: ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, else
+    ``AZURE_POD_IDENTITY_AUTHORITY_HOST``, else ``http://169.254.169.254``)."""
+
     def __post_init__(self) -> None:
         if not isinstance(self.container, str) or not _CONTAINER.match(self.container):
             raise StorageConfigurationError(
@@ -172,6 +203,7 @@ class AzureConfig:
             (self.max_concurrency < 1, "max_concurrency must be at least 1"),
             (self.max_pool_connections < 1, "max_pool_connections must be at least 1"),
             (not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.api_version), "bad api_version"),
+            (not self.identity_timeout > 0, "identity_timeout must be positive"),
         )
         for failed, message in checks:
             if failed:
@@ -191,7 +223,9 @@ class AzureConfig:
             f"AzureConfig(container={self.container!r}, account_url={_redact(self.account_url)!r}, "
             f"account_name={self.account_name!r}, account_key={hidden(self.account_key)}, "
             f"connection_string={hidden(self.connection_string)}, "
-            f"sas_token={hidden(self.sas_token)}, prefix={self.prefix!r})"
+            f"sas_token={hidden(self.sas_token)}, prefix={self.prefix!r}, "
+            f"tenant_id={self.tenant_id!r}, client_id={self.client_id!r}, "
+            f"client_secret={hidden(self.client_secret)})"
         )
 
 
@@ -363,6 +397,7 @@ class AzureSettings:
             ``AZURE_STORAGE_SAS_TOKEN``.
         sources: For each resolved setting, where it came from (``config.account_url``,
             ``AZURE_STORAGE_CONNECTION_STRING``...); never the value.
+        identity: Microsoft Entra ID and managed identity settings (``_identity``).
     """
 
     account_name: str
@@ -372,6 +407,7 @@ class AzureSettings:
     account_key: str | None = None
     sas_token: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
 
     def __repr__(self) -> str:
         return (
@@ -489,4 +525,5 @@ def resolve_settings(config: AzureConfig, environ: Mapping[str, str]) -> AzureSe
         account_key=key,
         sas_token=sas.lstrip("?") if sas else None,
         sources=sources,
+        identity=resolve_identity(config, environ),
     )

@@ -27,6 +27,7 @@ from litestar_storages._types import (
     validate_key,
 )
 from litestar_storages.backends.azure import client
+from litestar_storages.backends.azure._connection import Connection
 from litestar_storages.backends.azure._download import BlobDownload
 from litestar_storages.backends.azure._listing import iter_entries
 from litestar_storages.backends.azure._multipart import (
@@ -47,13 +48,13 @@ from litestar_storages.backends.azure._wire import (
     BlobLocation,
     block_id,
     metadata_headers,
-    parse_error,
     plain_ascii_key,
 )
 from litestar_storages.backends.azure.config import AzureConfig, AzureSettings, resolve_settings
 from litestar_storages.backends.azure.credentials import (
-    AzureSigner,
+    MIN_BEARER_VERSION,
     CredentialSource,
+    EntraCredential,
     SasToken,
     resolve_credential,
 )
@@ -69,7 +70,6 @@ from litestar_storages.signing.azure import AzureSharedKey
 if TYPE_CHECKING:
     import httpx
 
-    from litestar_storages._http.pool import ClientHandle
     from litestar_storages._http.send import Sender
     from litestar_storages.retry import RetryConfig
 
@@ -83,7 +83,8 @@ MAX_BLOCK_SIZE = 4000 * 1024 * 1024
 
 
 class AzureStorage(BaseStorage):
-    """Azure Blob Storage (block blobs) over the REST API, with SharedKey or SAS authorisation.
+    """Azure Blob Storage (block blobs) over the REST API, authorised by SharedKey, a SAS, or
+    Microsoft Entra ID tokens (service principal, workload identity, managed identity).
 
     Differences from the contract:
 
@@ -93,8 +94,10 @@ class AzureStorage(BaseStorage):
       deleting it, so they are left to be discarded by the blob's next write or by the service
       after 7 days (see ``docs/backends/azure.md``).
     * ``upload_part`` returns the part's block id, not an MD5 ETag.
-    * ``url()`` returns a SAS URL; with a SAS-token-only configuration it returns the blob URL
-      with the configured token (``method``/``permissions`` overrides need an account key).
+    * ``url()`` returns a SAS URL: a service SAS with the account key, a user delegation SAS
+      with Entra ID credentials (one Get User Delegation Key request per week); with a
+      SAS-token-only configuration the blob URL with the configured token
+      (``method``/``permissions`` overrides need a key).
     * ``list()`` reports content type and metadata; a delimiter listing and ``list_prefixes``
       are additions.
 
@@ -125,9 +128,12 @@ class AzureStorage(BaseStorage):
         self.config = config
         self.settings: AzureSettings = resolve_settings(config, os.environ)
         self.credential: CredentialSource = resolve_credential(self.settings)
+        if self.credential.kind == "bearer" and config.api_version < MIN_BEARER_VERSION:
+            raise StorageConfigurationError(
+                f"{self.credential.describe()} needs api_version {MIN_BEARER_VERSION} or later",
+                backend="azure",
+            )
         self.multipart_concurrency = config.max_concurrency
-        self._retry = retry_config
-        self._http_client = http_client
         self._clock = clock
         parts = urlsplit(self.settings.account_url)
         auth_query: tuple[tuple[str, str], ...] = ()
@@ -139,8 +145,15 @@ class AzureStorage(BaseStorage):
             container=config.container,
             auth_query=auth_query,
         )
-        self._handle: ClientHandle | None = None
-        self._sender_obj: Sender | None = None
+        self._connection = Connection(
+            config=config,
+            account_name=self.settings.account_name,
+            credential=self.credential,
+            location=self.location,
+            http_client=http_client,
+            retry=retry_config,
+            clock=clock,
+        )
         self._sas_signer: BlobSasSigner | None = None
 
     def __repr__(self) -> str:
@@ -157,28 +170,7 @@ class AzureStorage(BaseStorage):
 
     # ------------------------------------------------------------------ plumbing
     def _sender(self) -> Sender:
-        if self._sender_obj is None:
-            # The HTTP stack is imported here, on the first request that needs the network.
-            from litestar_storages._http.pool import ClientHandle, PoolOptions
-            from litestar_storages._http.send import Sender
-
-            options = PoolOptions(
-                max_connections=self.config.max_pool_connections,
-                verify_ssl=self.config.verify_ssl,
-            )
-            self._handle = ClientHandle(options, client=self._http_client)
-            self._sender_obj = Sender(
-                self._handle,
-                backend="azure",
-                signer=AzureSigner(
-                    self.credential, version=self.config.api_version, clock=self._clock
-                ),
-                error_parser=parse_error,
-                request_id_headers=("x-ms-request-id",),
-                retry=self._retry,
-                clock=self._clock,
-            )
-        return self._sender_obj
+        return self._connection.sender()
 
     def _name(self, key: str) -> str:
         if not plain_ascii_key(key):
@@ -190,8 +182,7 @@ class AzureStorage(BaseStorage):
 
     async def close(self) -> None:
         """Release this storage's hold on the connection pool. Idempotent."""
-        if self._handle is not None:
-            await self._handle.release()
+        await self._connection.release()
         await anyio.lowlevel.checkpoint()
 
     # ------------------------------------------------------------------ writes
@@ -415,7 +406,8 @@ class AzureStorage(BaseStorage):
         content_disposition: str | None = None,
         content_type: str | None = None,
     ) -> str:
-        """A SAS URL for the blob, computed locally (no request is sent).
+        """A SAS URL for the blob, computed locally (with Entra ID credentials, signed with a
+        cached user delegation key, fetched when none covers the URL's lifetime).
 
         Args:
             key: The blob.
@@ -448,6 +440,16 @@ class AzureStorage(BaseStorage):
                 self._shared_key("a SAS URL with permissions or header overrides", key)
             # The configured token is all we have: hand it on (its own expiry applies).
             return self.location.blob_url(name, credential.pairs)
+        if isinstance(credential, EntraCredential):
+            query = await self._connection.delegation_sas(
+                self._window(lifetime, key),
+                name,
+                permissions=chosen,
+                content_disposition=content_disposition,
+                content_type=content_type,
+                key=key,
+            )
+            return f"{self.location.origin}{self.location.blob_path(name)}?{query}"
         signer = self._sas_signer
         if signer is None:
             signer = self._sas_signer = BlobSasSigner(
@@ -471,12 +473,19 @@ class AzureStorage(BaseStorage):
     async def container_url(
         self, *, expires_in: timedelta | None = None, permissions: str = "rl"
     ) -> str:
-        """A container SAS URL (default: read and list), computed locally.
+        """A container SAS URL (default: read and list): a service SAS with the account key, a
+        user delegation SAS with Entra ID credentials.
 
         Raises:
-            StorageConfigurationError: No account key, bad expiry or permissions.
+            StorageConfigurationError: Neither an account key nor Entra ID, bad expiry or
+                permissions.
         """
         await anyio.lowlevel.checkpoint()
+        if isinstance(self.credential.credential, EntraCredential):
+            query = await self._connection.delegation_sas(
+                self._window(expires_in), None, permissions=permissions_for("GET", permissions)
+            )
+            return f"{self.location.origin}{self.location.container_path}?{query}"
         query = container_sas_query(
             self._shared_key("a container SAS"),
             container=self.config.container,
