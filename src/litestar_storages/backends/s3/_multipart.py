@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from litestar_storages._types import MultipartUpload, StoredFile
-from litestar_storages.backends._s3_xml import ListedPart, PartsPage
 from litestar_storages.backends.s3 import client
 from litestar_storages.exceptions import (
     StorageConfigurationError,
@@ -25,6 +24,7 @@ from litestar_storages.exceptions import (
 if TYPE_CHECKING:
     from litestar_storages._http.send import Sender
     from litestar_storages._protocol import PartsArg
+    from litestar_storages.backends._s3_xml import ListedPart, PartsPage
     from litestar_storages.backends.s3.config import S3Endpoint
     from litestar_storages.backends.s3.storage import S3Storage
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from litestar_storages._http.errors import ProviderError
-from litestar_storages.backends._s3_xml import parse_error
 from litestar_storages.exceptions import StorageConfigurationError
 
 __all__ = [
@@ -38,6 +37,8 @@ def parse_s3_error(status: int, headers: Mapping[str, str], body: bytes) -> Prov
     (CompleteMultipartUpload, CopyObject, UploadPartCopy) a body whose root is ``<Error>`` is an
     error; anything else means success.
     """
+    from litestar_storages.backends._s3_xml import parse_error  # on the first error only
+
     fields = parse_error(body)
     if fields is None:
         if status < 300:

@@ -20,19 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from litestar_storages._http.request import HttpRequest
-from litestar_storages.backends._s3_xml import (
-    CopyResult,
-    ListPage,
-    PartsPage,
-    S3XmlError,
-    build_complete_multipart_upload,
-    parse_complete_multipart_upload,
-    parse_copy_result,
-    parse_initiate_multipart_upload,
-    parse_list_objects_v2,
-    parse_list_parts,
-    unquote_etag,
-)
 from litestar_storages.backends.s3._wire import (
     META,
     REQUEST_ID_HEADERS,
@@ -48,6 +35,7 @@ from litestar_storages.signing.sigv4 import uri_encode_path
 
 if TYPE_CHECKING:
     from litestar_storages._http.send import ResponseBody, Sender
+    from litestar_storages.backends._s3_xml import CopyResult, ListPage, PartsPage
     from litestar_storages.backends.s3.config import S3Endpoint
 
 __all__ = [
@@ -154,6 +142,8 @@ class PutResult:
 
 def parse_put_object(headers: Mapping[str, str]) -> PutResult:
     """The ETag and date of a PutObject/UploadPart response."""
+    from litestar_storages.backends._s3_xml import unquote_etag
+
     return PutResult(
         etag=unquote_etag(headers.get("etag")),
         date=http_date(headers.get("date")),
@@ -246,6 +236,8 @@ def build_head_object(ep: S3Endpoint, key: str) -> HttpRequest:
 
 def parse_head_object(headers: Mapping[str, str]) -> ObjectHead:
     """The object's size, type, ETag, date and user metadata from response headers."""
+    from litestar_storages.backends._s3_xml import unquote_etag
+
     length = headers.get("content-length") or "0"
     metadata = {
         name[len(META) :]: decode_metadata_value(value)
@@ -317,6 +309,10 @@ def build_list_objects_v2(
 
 
 def _parse(parser: Callable[[bytes], T], body: bytes, request: HttpRequest) -> T:
+    # The XML module is imported by the operations that parse a response, on first use:
+    # building requests and presigning never parse XML (start-up time, see _s3_xml).
+    from litestar_storages.backends._s3_xml import S3XmlError
+
     try:
         return parser(body)
     except S3XmlError as exc:
@@ -343,6 +339,8 @@ async def list_objects_v2(
         continuation_token=continuation_token,
     )
     response = await sender.send(request)
+    from litestar_storages.backends._s3_xml import parse_list_objects_v2
+
     return _parse(parse_list_objects_v2, response.content, request)
 
 
@@ -378,6 +376,8 @@ async def copy_object(
     """CopyObject."""
     request = build_copy_object(ep, source, destination, source_etag=source_etag)
     response = await sender.send(request)
+    from litestar_storages.backends._s3_xml import parse_copy_result
+
     return _parse(parse_copy_result, response.content, request)
 
 
@@ -436,6 +436,8 @@ async def upload_part_copy(
         source_etag=source_etag,
     )
     response = await sender.send(request)
+    from litestar_storages.backends._s3_xml import parse_copy_result
+
     return _parse(parse_copy_result, response.content, request)
 
 
@@ -471,6 +473,8 @@ async def create_multipart_upload(
     """CreateMultipartUpload; returns the upload id."""
     request = build_create_multipart_upload(ep, key, content_type=content_type, metadata=metadata)
     response = await sender.send(request)
+    from litestar_storages.backends._s3_xml import parse_initiate_multipart_upload
+
     return _parse(parse_initiate_multipart_upload, response.content, request)
 
 
@@ -561,6 +565,8 @@ async def complete_multipart_upload(
 ) -> str | None:
     """CompleteMultipartUpload; returns the ETag (``None`` when the server leaves it empty,
     as radosgw does)."""
+    from litestar_storages.backends._s3_xml import build_complete_multipart_upload
+
     body = build_complete_multipart_upload(parts)
     request = build_complete_multipart_upload_request(
         ep,
@@ -571,6 +577,8 @@ async def complete_multipart_upload(
         if_none_match=if_none_match,
     )
     response = await sender.send(request)
+    from litestar_storages.backends._s3_xml import parse_complete_multipart_upload
+
     return _parse(parse_complete_multipart_upload, response.content, request)
 
 
@@ -621,4 +629,6 @@ async def list_parts(
     """One page of ListParts."""
     request = build_list_parts(ep, key, upload_id, part_number_marker=part_number_marker)
     response = await sender.send(request)
+    from litestar_storages.backends._s3_xml import parse_list_parts
+
     return _parse(parse_list_parts, response.content, request)

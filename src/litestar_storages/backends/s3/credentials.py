@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Protocol
 import anyio
 
 from litestar_storages._http.credentials import CredentialCache, Expiring
-from litestar_storages.backends._s3_xml import parse_iso8601
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing._canonical import EMPTY_SHA256, SigningError
 from litestar_storages.signing.sigv4 import (
@@ -282,6 +281,8 @@ class ProcessSource:
             return None
         import json
         import shlex
+
+        from litestar_storages.backends._s3_xml import parse_iso8601
 
         where = f"credential_process of profile {profile.name!r}"
         code, stdout = await self.run(shlex.split(command))

@@ -31,7 +31,6 @@ from litestar_storages._types import (
     validate_key,
     validate_prefix,
 )
-from litestar_storages.backends._s3_xml import ListedPart, ListPage
 from litestar_storages.backends.s3 import _multipart, client
 from litestar_storages.backends.s3._download import Download, range_header
 from litestar_storages.backends.s3._presign import presign_post, presign_url
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
 
     from litestar_storages._http.pool import TransportFactory
     from litestar_storages._http.send import Sender
+    from litestar_storages.backends._s3_xml import ListedPart, ListPage
 
 __all__ = ["S3Storage"]
 
