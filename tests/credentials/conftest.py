@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ._aws import FakeAws
 from ._azure import FakeAzure
 from ._google import FakeGoogle, new_key
 from ._support import Clock
@@ -45,5 +46,13 @@ def google(clock: Clock, rsa_keys: Iterator[rsa.RSAPrivateKey]) -> Iterator[Fake
 def azure(clock: Clock, rsa_keys: Iterator[rsa.RSAPrivateKey]) -> Iterator[FakeAzure]:
     """The Entra ID / managed identity / Blob service fake, started."""
     fake = FakeAzure(clock, issuer_key=next(rsa_keys))
+    with fake:
+        yield fake
+
+
+@pytest.fixture
+def aws(clock: Clock, rsa_keys: Iterator[rsa.RSAPrivateKey]) -> Iterator[FakeAws]:
+    """The IMDS / container / STS / S3 fake, started."""
+    fake = FakeAws(clock, oidc_key=next(rsa_keys))
     with fake:
         yield fake

@@ -44,6 +44,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def chain(
     env: dict[str, str], *, profile: str | None = None, key: str | None = None
 ) -> CredentialChain:
+    # The chain ends with EC2 instance metadata: never ask the network from a unit test.
+    env = {"AWS_EC2_METADATA_DISABLED": "true", **env}
     return default_chain(
         access_key_id=key,
         secret_access_key="explicit-secret" if key else None,

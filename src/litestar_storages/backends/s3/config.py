@@ -169,6 +169,10 @@ class S3Config:
         read_timeout: Seconds to wait for each read (and write).
         http2: Use HTTP/2 when the ``h2`` package is installed.
         proxy_url: HTTP(S) proxy for every request (environment proxies are not read).
+        ec2_metadata_v1: Let the instance-metadata source fall back to IMDSv1 (requests without
+            a session token) when IMDSv2 is refused. Off by default: IMDSv1 is what SSRF attacks
+            on instance credentials use. Env: none (``AWS_EC2_METADATA_DISABLED=true`` turns
+            instance metadata off; ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` moves it).
     """
 
     bucket: str
@@ -194,6 +198,7 @@ class S3Config:
     read_timeout: float = 60.0
     http2: bool = False
     proxy_url: str | None = None
+    ec2_metadata_v1: bool = False
 
     def __post_init__(self) -> None:
         problems = []

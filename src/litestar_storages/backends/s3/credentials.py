@@ -1,28 +1,37 @@
 """Where S3 credentials come from, without an SDK: an ordered chain of sources.
 
-The default chain (the order documented for litestar-storages 0.2.3, which is also botocore's):
+The default chain is botocore's order:
 
 1. ``explicit``: ``S3Config.access_key_id`` / ``secret_access_key`` / ``session_token``;
 2. ``environment``: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``
    (skipped when ``S3Config.profile`` names a profile in code, as botocore skips it for an
    explicit ``profile_name``);
-3. ``shared-files``: static keys of the profile (``S3Config.profile``, ``AWS_PROFILE``,
+3. ``assume-role``: a profile with ``role_arn`` and ``source_profile`` or ``credential_source``
+   (STS ``AssumeRole``, signed with the source's keys; ``_credentials_sts``);
+4. ``web-identity``: ``AWS_WEB_IDENTITY_TOKEN_FILE`` + ``AWS_ROLE_ARN`` (or the profile's
+   ``web_identity_token_file``): STS ``AssumeRoleWithWebIdentity`` (EKS IRSA);
+5. ``shared-files``: static keys of the profile (``S3Config.profile``, ``AWS_PROFILE``,
    ``default``) in ``~/.aws/credentials`` (``AWS_SHARED_CREDENTIALS_FILE``) or
    ``~/.aws/config`` (``AWS_CONFIG_FILE``);
-4. ``credential-process``: the profile's ``credential_process`` command, whose JSON output
-   may expire (it is run again when it does).
+6. ``credential-process``: the profile's ``credential_process`` command, whose JSON output
+   may expire (it is run again when it does);
+7. ``container``: ECS task roles and EKS Pod Identity (``AWS_CONTAINER_CREDENTIALS_*``;
+   ``_credentials_metadata``);
+8. ``instance-metadata``: the EC2 instance profile, through IMDSv2 (``_credentials_metadata``).
 
+3-4 and 7-8 fetch expiring credentials over the network (through ``_credentials_http``:
+metadata endpoints on a short-timeout pool of their own, STS through the storage's pool).
 Anonymous access is never a fallback: it must be asked for with ``S3Config(anonymous=True)``.
 
 A source is anything with a ``name`` and an async ``load()`` returning an
 ``Expiring[AwsCredentials]`` or ``None`` ("not configured here, try the next"). The chain is a
-plain list (``chain.sources``), so the cloud-runtime sources (instance metadata, container
-credentials, web identity) can be appended without changing anything here. The chain itself is
+plain list (``chain.sources``), so a custom source can be inserted anywhere. The chain itself is
 the provider of the shared :class:`~litestar_storages._http.credentials.CredentialCache`; once a
 source has answered, refreshes go back to that source.
 
-The modules only some sources need (``configparser``, ``json``, ``shlex``) are imported by those
-sources, so explicit or environment credentials add nothing to start-up time.
+The modules only some sources need (``configparser``, ``json``, ``shlex``, the HTTP stack) are
+imported by those sources when they run, so explicit or environment credentials add nothing to
+start-up time.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from typing import TYPE_CHECKING, Protocol
 import anyio
 
 from litestar_storages._http.credentials import CredentialCache, Expiring
+from litestar_storages.backends.s3._credentials_http import AwsHttp
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing._canonical import EMPTY_SHA256, SigningError
 from litestar_storages.signing.sigv4 import (
@@ -312,11 +322,18 @@ class CredentialChain:
 
     Args:
         sources: The sources, in order. ``chain.sources`` may be extended.
+        http: The senders of the network sources, released by :meth:`aclose`.
     """
 
-    def __init__(self, sources: Iterable[CredentialSource]) -> None:
+    def __init__(self, sources: Iterable[CredentialSource], *, http: AwsHttp | None = None):
         self.sources: list[CredentialSource] = list(sources)
         self.resolved: CredentialSource | None = None
+        self.http = http
+
+    async def aclose(self) -> None:
+        """Release the network sources' holds on the connection pools. Idempotent."""
+        if self.http is not None:
+            await self.http.release()
 
     @property
     def source_name(self) -> str | None:
@@ -347,7 +364,8 @@ class CredentialChain:
             "no S3 credentials found (tried: "
             + ", ".join(self.describe())
             + "); configure access_key_id/secret_access_key, set AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, define a profile, or use anonymous=True for public buckets"
+            "AWS_SECRET_ACCESS_KEY, define a profile, run with an IAM role (EC2, ECS, EKS), "
+            "or use anonymous=True for public buckets"
         )
 
 
@@ -359,17 +377,64 @@ def default_chain(
     profile: str | None,
     environ: Mapping[str, str],
     run: ProcessRunner = _run_process,
+    region: str | None = None,
+    http: AwsHttp | None = None,
+    ec2_metadata_v1: bool = False,
 ) -> CredentialChain:
-    """The documented chain: explicit, environment, shared files, credential process."""
+    """The documented chain, in botocore's order (see the module docstring).
+
+    Args:
+        access_key_id: ``S3Config.access_key_id``.
+        secret_access_key: ``S3Config.secret_access_key``.
+        session_token: ``S3Config.session_token``.
+        profile: ``S3Config.profile`` (then ``AWS_PROFILE``, ``default``).
+        environ: The environment.
+        run: Runs ``credential_process`` commands.
+        region: The configured region (regional STS endpoints).
+        http: The network sources' senders (the storage passes its pool settings).
+        ec2_metadata_v1: Allow IMDSv1 when IMDSv2 is refused (``S3Config.ec2_metadata_v1``).
+    """
+    from litestar_storages.backends.s3._credentials_metadata import (
+        ContainerSource,
+        InstanceMetadataSource,
+    )
+    from litestar_storages.backends.s3._credentials_sts import (
+        AssumeRoleSource,
+        WebIdentitySource,
+    )
+
+    http = http or AwsHttp(environ)
     named = profile or environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
     shared = SharedProfile(named or "default", environ, required=bool(named))
+    environment = EnvironmentSource(environ)
+    container = ContainerSource(http, environ)
+    instance = InstanceMetadataSource(http, environ, v1_fallback=ec2_metadata_v1)
     sources: list[CredentialSource] = [
         ExplicitSource(access_key_id, secret_access_key, session_token)
     ]
     if profile is None:
-        sources.append(EnvironmentSource(environ))
-    sources.extend([ProfileSource(shared), ProcessSource(shared, run=run)])
-    return CredentialChain(sources)
+        sources.append(environment)
+    sources += [
+        AssumeRoleSource(
+            http,
+            environ,
+            shared,
+            region,
+            # The profile's credential_source names (botocore's).
+            base_sources={
+                "Environment": environment,
+                "EcsContainer": container,
+                "Ec2InstanceMetadata": instance,
+            },
+            run=run,
+        ),
+        WebIdentitySource(http, environ, shared, region),
+        ProfileSource(shared),
+        ProcessSource(shared, run=run),
+        container,
+        instance,
+    ]
+    return CredentialChain(sources, http=http)
 
 
 # ---------------------------------------------------------------------- the signer
