@@ -198,9 +198,10 @@ def parse_header_lines(block: bytes) -> list[tuple[bytes, bytes]]:
         lines = block.split(b"\r\n")
         lines.pop()  # after the final CRLF
         out = []
+        seen = _TOKENS_SEEN
         for line in lines:
             name, colon, value = line.partition(b":")
-            if not colon or not _is_token(name):
+            if not colon or (name not in seen and not _is_token(name)):
                 break
             out.append((name, value.strip(b" \t")))
         else:
