@@ -145,6 +145,16 @@ def test_unsupported_managed_identity_flavours_are_named(env: dict[str, str]) ->
         chosen(env)
 
 
+def test_a_client_certificate_is_refused_rather_than_taken_for_a_managed_identity() -> None:
+    env = {
+        "AZURE_TENANT_ID": "t",
+        "AZURE_CLIENT_ID": "app-id",
+        "AZURE_CLIENT_CERTIFICATE_PATH": "/certs/app.pem",
+    }
+    with pytest.raises(StorageConfigurationError, match="client certificates"):
+        chosen(env)
+
+
 def test_a_tenant_id_that_could_change_the_token_url_is_refused() -> None:
     with pytest.raises(StorageConfigurationError, match="tenant id"):
         chosen({**SP, "AZURE_TENANT_ID": "../evil"})

@@ -116,6 +116,13 @@ LOCAL = {
     "trio_cancellation": ["2097152 True", "True False", "too slow: True"],
     "s3_providers": ["Cloudflare R2: https://account_id.r2.cloudflarestorage.com (path"],
     "azure_connections": ["development shortcut: http://127.0.0.1:10000/devstoreaccount1"],
+    # Keyless credentials: offline, they show which source the chain chose.
+    "gcs_keyless": [
+        "requests: metadata from metadata server",
+        "signed URLs: metadata from metadata server",
+        "impersonating: impersonated uploader@my-project.iam.gserviceaccount.com from config",
+    ],
+    "azure_keyless": ["bearer from managed identity (IMDS http://"],
 }
 S3 = {"s3_quickstart": ("moto",), "s3_presigned_urls": ("moto", "radosgw")}
 CHILD_PYTEST = {"memory_pytest", "custom_conformance"}

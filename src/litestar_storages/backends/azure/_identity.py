@@ -71,6 +71,7 @@ class IdentitySettings:
         timeout: ``AzureConfig.identity_timeout``.
         unsupported: The managed identity flavour found in the environment when it is one
             this library does not implement (Azure Arc, Service Fabric, Cloud Shell).
+        client_certificate: ``AZURE_CLIENT_CERTIFICATE_PATH`` is set (not implemented).
         sources: For each setting, where it came from (``config.tenant_id``, ``AZURE_TENANT_ID``).
     """
 
@@ -84,6 +85,7 @@ class IdentitySettings:
     imds_origin: str = DEFAULT_IMDS
     timeout: float = 2.0
     unsupported: str | None = None
+    client_certificate: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -158,5 +160,6 @@ def resolve_identity(config: AzureConfig, environ: Mapping[str, str]) -> Identit
         imds_origin=imds,
         timeout=config.identity_timeout,
         unsupported=unsupported,
+        client_certificate=bool(environ.get("AZURE_CLIENT_CERTIFICATE_PATH")),
         sources=sources,
     )

@@ -182,6 +182,13 @@ def _bearer(flow: EntraFlow, settings: AzureSettings, source: str) -> Credential
 def from_service_principal(settings: AzureSettings) -> CredentialSource | None:
     """Tenant id, client id and client secret (azure-identity's ``EnvironmentCredential``)."""
     identity = settings.identity
+    if identity.client_certificate and not identity.client_secret:
+        # Not a user-assigned managed identity with the application's id: say so.
+        raise StorageConfigurationError(
+            "Microsoft Entra ID client certificates (AZURE_CLIENT_CERTIFICATE_PATH) are not "
+            "supported; use a client secret, workload identity or managed identity",
+            backend="azure",
+        )
     if not (identity.tenant_id and identity.client_id and identity.client_secret):
         return None
     where = identity.source_of("tenant_id", "client_id", "client_secret")
