@@ -40,7 +40,6 @@ import anyio
 
 from litestar_storages._http.credentials import Expiring
 from litestar_storages._http.request import HttpRequest
-from litestar_storages.backends._s3_xml import parse_iso8601
 from litestar_storages.backends.s3._credentials_http import (
     CONTAINER_ATTEMPTS,
     CONTAINER_TIMEOUT,
@@ -105,6 +104,8 @@ def parse_credentials(body: bytes, where: str, now: datetime) -> Expiring[AwsCre
     Raises:
         StoragePermissionError: The answer holds no usable credentials.
     """
+    from litestar_storages.backends._s3_xml import parse_iso8601  # loads with the answer
+
     try:
         document = json.loads(body)
     except ValueError:

@@ -33,7 +33,6 @@ import anyio
 
 from litestar_storages._http.credentials import Expiring
 from litestar_storages._http.request import HttpRequest
-from litestar_storages.backends._s3_xml import parse_iso8601
 from litestar_storages.backends.s3._credentials_http import AwsHttp
 from litestar_storages.exceptions import (
     StorageConfigurationError,
@@ -164,6 +163,8 @@ def parse_sts_credentials(body: bytes) -> Expiring[AwsCredentials]:
     Raises:
         StoragePermissionError: The answer holds no credentials.
     """
+    from litestar_storages.backends._s3_xml import parse_iso8601  # loads with the answer
+
     fields = _elements(body)
     key_id, secret = fields.get("AccessKeyId"), fields.get("SecretAccessKey")
     if not key_id or not secret:
