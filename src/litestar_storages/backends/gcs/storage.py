@@ -141,8 +141,7 @@ class GCSStorage(BaseStorage):
     def credential_source(self) -> CredentialSource:
         """Which credentials authorise requests (resolved on first use; no secrets).
 
-        The metadata server's account is named once it has been asked (after the first
-        request or keyless signature).
+        The metadata server's account is named once known (keyless signing asks for it).
 
         Raises:
             StorageConfigurationError: No credentials were found.
