@@ -77,19 +77,22 @@ _REGION_CODES = frozenset(
 )
 
 
-def _digests(body: bytes) -> tuple[str, str, str]:
+def _digests(body: bytes, md5: bool) -> tuple[str, str, str]:
     sha = hashlib.sha256(body)
-    md5 = hashlib.md5(body, usedforsecurity=False)
-    return sha.hexdigest(), md5.hexdigest(), base64.b64encode(sha.digest()).decode("ascii")
+    md5_hex = hashlib.md5(body, usedforsecurity=False).hexdigest() if md5 else ""
+    return sha.hexdigest(), md5_hex, base64.b64encode(sha.digest()).decode("ascii")
 
 
-async def payload_digests(body: bytes) -> tuple[str, str, str]:
-    """(sha256 hex, md5 hex, sha256 base64) of ``body``, in a worker thread when large."""
+async def payload_digests(body: bytes, *, md5: bool = False) -> tuple[str, str, str]:
+    """(sha256 hex, md5 hex or "", sha256 base64) of ``body``, in a worker thread when large.
+
+    The MD5 is only worth computing where the ETag will be compared with it (PutObject).
+    """
     if len(body) >= _HASH_IN_THREAD:
         import anyio.to_thread
 
-        return await anyio.to_thread.run_sync(_digests, body)
-    return _digests(body)
+        return await anyio.to_thread.run_sync(_digests, body, md5)
+    return _digests(body, md5)
 
 
 class S3Storage(BaseStorage):
@@ -362,7 +365,7 @@ class S3Storage(BaseStorage):
         conditional = not overwrite and await self._refuse_existing(
             key, ep.traits.conditional_writes
         )
-        sha_hex, md5_hex, sha_b64 = await payload_digests(body)
+        sha_hex, md5_hex, sha_b64 = await payload_digests(body, md5=True)
         try:
             result = await self._call(
                 lambda s, ep: client.put_object(
