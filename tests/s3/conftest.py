@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 import respx
-from _s3_helpers import S3Storage, open_storage
+
+from ._s3_helpers import S3Storage, open_storage
 
 
 @pytest.fixture

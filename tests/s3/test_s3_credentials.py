@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import respx
-from _s3_helpers import open_storage
 
 from litestar_storages.backends.s3 import S3Config, S3Storage
 from litestar_storages.backends.s3.credentials import (
@@ -22,6 +21,8 @@ from litestar_storages.backends.s3.credentials import (
 )
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing.sigv4 import AwsCredentials
+
+from ._s3_helpers import open_storage
 
 pytestmark = pytest.mark.anyio
 
@@ -210,7 +211,7 @@ async def test_credential_process_failures_are_configuration_errors(
 async def test_expiring_process_credentials_are_refreshed_by_the_storage(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from _s3_helpers import T0, FrozenClock
+    from ._s3_helpers import T0, FrozenClock
 
     clock = FrozenClock()
     runner = FakeRunner(

@@ -10,15 +10,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from _s3_helpers import (
-    T0,
-    CutStream,
-    FrozenClock,
-    S3Storage,
-    open_storage,
-    sigv4_is_valid,
-    xml_error,
-)
 
 from litestar_storages import MultipartUpload, RetryConfig
 from litestar_storages._http.errors import ProviderError
@@ -35,6 +26,16 @@ from litestar_storages.exceptions import (
     StorageQuotaExceededError,
     StorageServerError,
     StorageTimeoutError,
+)
+
+from ._s3_helpers import (
+    T0,
+    CutStream,
+    FrozenClock,
+    S3Storage,
+    open_storage,
+    sigv4_is_valid,
+    xml_error,
 )
 
 pytestmark = pytest.mark.anyio

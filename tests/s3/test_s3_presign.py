@@ -10,10 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import respx
-from _s3_helpers import KEY_ID, SECRET, S3Storage, open_storage
 
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing.sigv4 import AwsCredentials, presign_query, uri_encode_path
+
+from ._s3_helpers import KEY_ID, SECRET, S3Storage, open_storage
 
 pytestmark = pytest.mark.anyio
 
@@ -43,7 +44,7 @@ async def test_presigned_get_url_shape(offline: S3Storage) -> None:
 
 
 async def test_the_signature_is_what_the_server_recomputes(offline: S3Storage) -> None:
-    from _s3_helpers import T0
+    from ._s3_helpers import T0
 
     url = await offline.url("k", expires_in=timedelta(minutes=5))
     expected = presign_query(

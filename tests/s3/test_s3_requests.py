@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from _s3_helpers import AMZ_DATE, KEY_ID, S3Storage, open_storage, sigv4_is_valid
 
 from litestar_storages import MultipartUpload
+
+from ._s3_helpers import AMZ_DATE, KEY_ID, S3Storage, open_storage, sigv4_is_valid
 
 pytestmark = pytest.mark.anyio
 
@@ -321,9 +322,9 @@ async def test_anonymous_requests_are_unsigned(opener: Any, router: respx.Router
 
 
 async def test_an_injected_client_is_used_and_left_open(router: respx.Router) -> None:
-    from _s3_helpers import FrozenClock
-
     from litestar_storages.backends.s3 import S3Config
+
+    from ._s3_helpers import FrozenClock
 
     route = router.get("/bucket/k").respond(200, content=b"x")
     async with httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as client:

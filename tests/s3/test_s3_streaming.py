@@ -10,7 +10,8 @@ import anyio
 import httpx
 import pytest
 import respx
-from _s3_helpers import S3Storage
+
+from ._s3_helpers import S3Storage
 
 pytestmark = pytest.mark.anyio
 

@@ -12,9 +12,9 @@ import hashlib
 import json
 from urllib.parse import urlsplit
 
-from _signing_vectors import load_case_file, parse_amz_date, parse_query, rfc7515_account
-
 from litestar_storages.signing import azure, gcs, sigv4
+
+from ._signing_vectors import load_case_file, parse_amz_date, parse_query, rfc7515_account
 
 # --- AWS chunked upload ------------------------------------------------------------------------
 

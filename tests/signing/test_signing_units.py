@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from _signing_vectors import rfc7515_account
 
 from litestar_storages.signing import SigningError, azure, content_length_range, gcs, sigv4
 from litestar_storages.signing._canonical import format_http_date, starts_with
+
+from ._signing_vectors import rfc7515_account
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 AWS = sigv4.AwsCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

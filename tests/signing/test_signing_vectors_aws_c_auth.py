@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _signing_vectors import HttpRequest, load_json, parse_http_request, parse_query, vectors_path
 
 from litestar_storages.signing import sigv4
 from litestar_storages.signing._canonical import format_amz_date
+
+from ._signing_vectors import HttpRequest, load_json, parse_http_request, parse_query, vectors_path
 
 SUITE = vectors_path("aws", "aws-c-auth-sigv4")
 CASES = sorted(p for p in SUITE.iterdir() if (p / "context.json").exists())

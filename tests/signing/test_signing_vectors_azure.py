@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from _signing_vectors import load_json, vectors_path
 
 from litestar_storages.signing import azure
+
+from ._signing_vectors import load_json, vectors_path
 
 DATA = load_json(vectors_path("azure", "third-party-sas-vectors.json"))
 CASES = DATA["cases"]

@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from _signing_vectors import HttpRequest, parse_http_request, vectors_path
 
 from litestar_storages.signing import sigv4
+
+from ._signing_vectors import HttpRequest, parse_http_request, vectors_path
 
 SUITE = vectors_path("aws", "botocore-aws4_testsuite")
 CASES = sorted(p.parent for p in SUITE.rglob("*.req"))

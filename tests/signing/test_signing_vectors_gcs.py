@@ -22,9 +22,10 @@ import json
 from typing import Any
 
 import pytest
-from _signing_vectors import load_json, parse_rfc3339, vectors_path
 
 from litestar_storages.signing import gcs
+
+from ._signing_vectors import load_json, parse_rfc3339, vectors_path
 
 DIR = vectors_path("gcs", "googleapis-conformance-tests")
 DATA = load_json(DIR / "v4_signatures.json")

@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from _signing_vectors import load_json, parse_amz_date, parse_query, vectors_path
 
 from litestar_storages.signing import gcs, sigv4
+
+from ._signing_vectors import load_json, parse_amz_date, parse_query, vectors_path
 
 DATA = load_json(vectors_path("aws", "s3-docs-examples.json"))
 CREDS = sigv4.AwsCredentials(

@@ -16,10 +16,11 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from _transport_server import ScriptedServer, ServerConn, ok_response
 
-from conftest import Certificates, open_fds
 from litestar_storages._http.transport import FastTransport
+
+from ._transport_server import ScriptedServer, ServerConn, ok_response
+from .conftest import Certificates, open_fds
 
 pytestmark = pytest.mark.anyio
 

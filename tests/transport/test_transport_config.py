@@ -6,9 +6,7 @@ import importlib.util
 
 import httpx
 import pytest
-from _transport_server import Received, ScriptedServer, ServerConn, ok_response
 
-from conftest import Certificates
 from litestar_storages._http._proxy_env import ProxyRules
 from litestar_storages._http.pool import PoolOptions
 from litestar_storages._http.transport import (
@@ -17,6 +15,9 @@ from litestar_storages._http.transport import (
     create_transport,
     fast_transport_factory,
 )
+
+from ._transport_server import Received, ScriptedServer, ServerConn, ok_response
+from .conftest import Certificates
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 

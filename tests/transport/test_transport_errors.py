@@ -9,10 +9,11 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from _transport_server import ScriptedServer, ServerConn, ok_response
 
-from conftest import TransportFactory
 from litestar_storages._http.transport import FastTransport
+
+from ._transport_server import ScriptedServer, ServerConn, ok_response
+from .conftest import TransportFactory
 
 pytestmark = pytest.mark.anyio
 

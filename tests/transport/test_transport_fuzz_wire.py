@@ -8,12 +8,13 @@ from collections.abc import Iterator
 import anyio
 import httpx
 import pytest
-from _transport_server import ScriptedServer, ServerConn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_h1parse_fuzz import deliberately_different, mutated, theirs
 
 from litestar_storages._http.transport import FastTransport
+
+from ._transport_server import ScriptedServer, ServerConn
+from .test_h1parse_fuzz import deliberately_different, mutated, theirs
 
 pytestmark = pytest.mark.anyio
 

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 import anyio
 import httpx
 import pytest
-from _transport_server import ScriptedServer, ServerConn, ok_response
 
-from conftest import open_fds
 from litestar_storages._http.transport import FastTransport
+
+from ._transport_server import ScriptedServer, ServerConn, ok_response
+from .conftest import open_fds
 
 pytestmark = pytest.mark.anyio
 

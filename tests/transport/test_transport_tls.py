@@ -9,10 +9,11 @@ import ssl
 import anyio
 import httpx
 import pytest
-from _transport_server import ScriptedServer, ServerConn, ok_response
 
-from conftest import Certificates, TransportFactory
 from litestar_storages._http.transport import FastTransport
+
+from ._transport_server import ScriptedServer, ServerConn, ok_response
+from .conftest import Certificates, TransportFactory
 
 pytestmark = pytest.mark.anyio
 
