@@ -123,6 +123,11 @@ LOCAL = {
         "impersonating: impersonated uploader@my-project.iam.gserviceaccount.com from config",
     ],
     "azure_keyless": ["bearer from managed identity (IMDS http://"],
+    "s3_keyless": [
+        "resolved so far: None",
+        "chain: explicit -> environment -> assume-role -> web-identity -> shared-files -> "
+        "credential-process -> container -> instance-metadata",
+    ],
 }
 S3 = {"s3_quickstart": ("moto",), "s3_presigned_urls": ("moto", "radosgw")}
 CHILD_PYTEST = {"memory_pytest", "custom_conformance"}

@@ -32,6 +32,7 @@ from litestar_storages._types import (
     validate_prefix,
 )
 from litestar_storages.backends.s3 import _multipart, client
+from litestar_storages.backends.s3._credentials_http import AwsHttp
 from litestar_storages.backends.s3._download import Download, range_header
 from litestar_storages.backends.s3._presign import presign_post, presign_url
 from litestar_storages.backends.s3.config import MIB, S3Config, S3Endpoint, resolve_endpoint
@@ -150,6 +151,7 @@ class S3Storage(BaseStorage):
         named = config.profile or self._environ.get("AWS_PROFILE")
         self._profile = SharedProfile(named or "default", self._environ, required=bool(named))
         self._profile_checked = self._endpoint.region_fixed
+        self._imds_region_checked = self._endpoint.region_fixed
         self._clock = SkewedClock(clock or system_clock)
         self._keys = SigningKeyCache()
         self._chain: CredentialChain | None = None
@@ -161,6 +163,20 @@ class S3Storage(BaseStorage):
                 session_token=config.session_token,
                 profile=config.profile,
                 environ=self._environ,
+                region=self._endpoint.region if self._endpoint.region_fixed else None,
+                # STS goes through this storage's pool settings (and client); metadata
+                # endpoints through a short-timeout pool of their own.
+                http=AwsHttp(
+                    self._environ,
+                    client=http_client,
+                    verify_ssl=config.verify_ssl,
+                    proxy=config.proxy_url,
+                    connect_timeout=config.connect_timeout,
+                    read_timeout=config.read_timeout,
+                    transport_factory=transport_factory,
+                    clock=self._clock,
+                ),
+                ec2_metadata_v1=config.ec2_metadata_v1,
             )
             initial = None
             if credential_chain is None and config.access_key_id and config.secret_access_key:
@@ -208,7 +224,26 @@ class S3Storage(BaseStorage):
             if region:
                 self._endpoint = resolve_endpoint(self.config, self._environ, profile_region=region)
             self._profile_checked = True
+        if not self._imds_region_checked:
+            self._imds_region_checked = True
+            await self._region_from_instance_metadata()
         return self._endpoint
+
+    async def _region_from_instance_metadata(self) -> None:
+        # No region anywhere (config, environment, profile) and AWS's own endpoint: on EC2,
+        # ask IMDS (botocore's IMDS region provider). Only when the credentials came from
+        # IMDS, so a laptop without a region never waits for a metadata service.
+        ep = self._endpoint
+        if ep.region_fixed or not ep.aws_default_host or self._credentials is None:
+            return
+        from litestar_storages.backends.s3._credentials_metadata import InstanceMetadataSource
+
+        await self._credentials.get()
+        source = self._chain.resolved if self._chain is not None else None
+        if isinstance(source, InstanceMetadataSource):
+            region = await source.region()
+            if region and ep.relocate(region):
+                logger.info("bucket %r: region %s from EC2 instance metadata", ep.bucket, region)
 
     def _sender(self) -> Sender:
         if self._sender_ is None:
@@ -604,6 +639,8 @@ class S3Storage(BaseStorage):
         """Release this storage's hold on the shared connection pool. Idempotent."""
         if self._sender_ is not None:
             await self._sender_.handle.release()
+        if self._chain is not None:
+            await self._chain.aclose()
 
     # ------------------------------------------------------------------ multipart
     async def start_multipart_upload(
