@@ -207,6 +207,17 @@ async def test_app_service_identity_endpoint_and_header(
     assert "metadata" not in request.headers
 
 
+@pytest.mark.usefixtures("service_principal")
+async def test_a_revoked_token_is_replaced_once_after_a_401(
+    azure: FakeAzure, open_storage: Opener
+) -> None:
+    storage = open_storage()
+    await storage.info("a")
+    azure.tokens.clear()  # revoked: the service answers 401 InvalidAuthenticationInfo
+    assert (await storage.info("a")).metadata == {"readby": APP}
+    assert len(token_requests(azure)) == 2
+
+
 # ----------------------------------------------------------------------------- the cache
 @pytest.mark.usefixtures("imds")
 async def test_concurrent_first_requests_fetch_one_token(

@@ -8,7 +8,7 @@ stack is imported by :meth:`Connection.sender`, on the first request that needs 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from litestar_storages._http.clock import Clock
 from litestar_storages.backends.azure._sas import SasWindow, user_delegation_sas_query
@@ -82,37 +82,34 @@ class Connection:
                 verify_ssl=self.config.verify_ssl,
             )
             self.handle = ClientHandle(options, client=self._http_client)
-            bearer = None
+            common: dict[str, Any] = {
+                "backend": "azure",
+                "request_id_headers": REQUEST_ID_HEADERS,
+                "retry": self._retry,
+                "clock": self._clock,
+            }
+            version = self.config.api_version
             if isinstance(self.credential.credential, EntraCredential):
                 from litestar_storages.backends.azure._credentials_entra import parse_oauth_error
-                from litestar_storages.backends.azure._credentials_tokens import EntraTokens
+                from litestar_storages.backends.azure._credentials_tokens import (
+                    BearerSender,
+                    EntraTokens,
+                )
 
-                service = Sender(
-                    self.handle,
-                    backend="azure",
-                    error_parser=parse_oauth_error,
-                    request_id_headers=REQUEST_ID_HEADERS,
-                    retry=self._retry,
-                    clock=self._clock,
+                service = Sender(self.handle, error_parser=parse_oauth_error, **common)
+                tokens = EntraTokens(self.credential.credential, service=service, clock=self._clock)
+                self.tokens = tokens
+                signer = AzureSigner(
+                    self.credential, version=version, clock=self._clock, bearer=tokens.token
                 )
-                self.tokens = EntraTokens(
-                    self.credential.credential, service=service, clock=self._clock
+                self._sender = BearerSender(
+                    self.handle, tokens=tokens, signer=signer, error_parser=parse_error, **common
                 )
-                bearer = self.tokens.token
-            self._sender = Sender(
-                self.handle,
-                backend="azure",
-                signer=AzureSigner(
-                    self.credential,
-                    version=self.config.api_version,
-                    clock=self._clock,
-                    bearer=bearer,
-                ),
-                error_parser=parse_error,
-                request_id_headers=REQUEST_ID_HEADERS,
-                retry=self._retry,
-                clock=self._clock,
-            )
+            else:
+                signer = AzureSigner(self.credential, version=version, clock=self._clock)
+                self._sender = Sender(
+                    self.handle, signer=signer, error_parser=parse_error, **common
+                )
         return self._sender
 
     def delegation_keys(self) -> DelegationKeys:

@@ -17,13 +17,14 @@ The pure halves (request builders, answer parsers) are in ``_credentials_entra``
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from litestar_storages._http.clock import Clock
 from litestar_storages._http.credentials import CredentialCache, Expiring
 from litestar_storages._http.endpoint import is_loopback, local_sender, send_within
+from litestar_storages._http.send import Sender
 from litestar_storages.backends.azure import _credentials_entra as entra
 from litestar_storages.backends.azure.credentials import EntraCredential
 from litestar_storages.exceptions import (
@@ -38,11 +39,10 @@ if TYPE_CHECKING:
     import httpx
 
     from litestar_storages._http.request import HttpRequest
-    from litestar_storages._http.send import Sender
     from litestar_storages.backends.azure._wire import BlobLocation
     from litestar_storages.signing.azure import UserDelegationKey
 
-__all__ = ["DelegationKeys", "EntraTokens"]
+__all__ = ["BearerSender", "DelegationKeys", "EntraTokens"]
 
 MANAGED_ADVISORY = timedelta(minutes=5)
 """Managed identity tokens live about a day and the endpoint caches them; azure-identity
@@ -186,6 +186,36 @@ def _detail(exc: StorageError) -> str:
     cause = exc.__cause__
     message = getattr(cause, "message", None)
     return str(message) if message else "no detail"
+
+
+class BearerSender(Sender):
+    """The Blob service sender with Entra ID tokens: a 401 answer (a token revoked, or expired
+    before its time) drops the cached token and resends once with a new one, when the body
+    can be sent again."""
+
+    def __init__(self, *args: Any, tokens: EntraTokens, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tokens = tokens
+
+    async def send(self, request: HttpRequest) -> httpx.Response:
+        """See :meth:`Sender.send`; a 401 refreshes the token and resends once."""
+        try:
+            return await super().send(request)
+        except StoragePermissionError as exc:
+            if exc.status != 401 or not request.replayable:
+                raise
+        self.tokens.cache.invalidate()
+        return await super().send(request)
+
+    async def open(self, request: HttpRequest) -> httpx.Response:
+        """See :meth:`Sender.open`; a 401 refreshes the token and resends once."""
+        try:
+            return await super().open(request)
+        except StoragePermissionError as exc:
+            if exc.status != 401 or not request.replayable:
+                raise
+        self.tokens.cache.invalidate()
+        return await super().open(request)
 
 
 class DelegationKeys:
