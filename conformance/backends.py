@@ -197,6 +197,7 @@ _S3_CAPABILITIES = Capabilities(
     list_page_size=1000,
     url_scheme="http",  # the local emulators speak plain HTTP
     url_fetchable=True,  # presigned GET
+    prefix_in_key_limit=True,  # S3 counts the whole object name (prefix + key): 1024 bytes
 )
 
 # moto: fast and broad, verifies no signature.
@@ -265,6 +266,7 @@ GCS = BackendSpec(
         list_page_size=1000,
         url_scheme="http",
         url_fetchable=True,  # V4 signed URL
+        prefix_in_key_limit=True,  # 1024 bytes for the whole object name
     ),
 )
 
@@ -302,6 +304,7 @@ AZURE = BackendSpec(
         list_page_size=AZURE_LIST_PAGE,  # the factory's List Blobs maxresults
         url_scheme="http",
         url_fetchable=True,  # SAS URL
+        prefix_in_key_limit=True,  # 1024 for the whole blob name
     ),
 )
 

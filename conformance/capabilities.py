@@ -45,6 +45,9 @@ class Capabilities:
             progress.
         persistent: Whether a second storage opened on the same location (directory, bucket
             prefix) sees what the first one stored, with its content type and metadata.
+        prefix_in_key_limit: Whether the storage's configured ``prefix`` counts toward the
+            provider's 1024-byte object-name limit, so the longest usable key is shorter by the
+            prefix and a longer one is refused with ``StorageInvalidKeyError`` before any I/O.
     """
 
     min_part_size: int = 1
@@ -56,6 +59,7 @@ class Capabilities:
     url_fetchable: bool = False
     download_progress: bool = True
     persistent: bool = True
+    prefix_in_key_limit: bool = False
 
     def part_size(self, wanted: int = 64 * 1024) -> int:
         """A part size for tests: ``wanted`` (small, so tests are fast), or the backend minimum."""

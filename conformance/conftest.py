@@ -82,6 +82,17 @@ def location(tmp_path: Path) -> Location:
     )
 
 
+MAX_KEY_BYTES = 1024
+
+
+@pytest.fixture
+def key_budget(caps: Capabilities, location: Location) -> int:
+    """The longest key, in UTF-8 bytes, the storage under test accepts."""
+    if caps.prefix_in_key_limit:
+        return MAX_KEY_BYTES - len(location.prefix.encode())
+    return MAX_KEY_BYTES
+
+
 def open_storage(spec: BackendSpec, location: Location) -> BaseStorage:
     """Open ``spec``'s storage on ``location``."""
     assert spec.factory is not None, f"{spec.name} has no factory"

@@ -25,6 +25,11 @@ pytestmark = pytest.mark.anyio
 MAX_KEY_BYTES = 1024
 
 
+def within(key: str, budget: int) -> str:
+    """``key``, or a key of ``budget`` bytes where the backend's prefix leaves less room."""
+    return key if len(key.encode()) <= budget else segmented_key(budget)
+
+
 def segmented_key(total_bytes: int, *, segment_bytes: int = 100) -> str:
     """A key of exactly ``total_bytes`` UTF-8 bytes (mostly two-byte ``é``), split into
     ``/``-separated segments of at most ``segment_bytes`` bytes so that it also fits a
@@ -70,8 +75,9 @@ def unusual_key(request: pytest.FixtureRequest) -> str:
 
 
 async def test_unusual_key_round_trips_through_put_get_info_and_list(
-    storage: BaseStorage, unusual_key: str
+    storage: BaseStorage, unusual_key: str, key_budget: int
 ) -> None:
+    unusual_key = within(unusual_key, key_budget)
     stored = await storage.put(unusual_key, b"payload", metadata={"k": "v"})
     assert stored.key == unusual_key
     assert await storage.get_bytes(unusual_key) == b"payload"
@@ -82,8 +88,9 @@ async def test_unusual_key_round_trips_through_put_get_info_and_list(
 
 
 async def test_unusual_key_round_trips_through_copy_move_and_delete(
-    storage: BaseStorage, unusual_key: str
+    storage: BaseStorage, unusual_key: str, key_budget: int
 ) -> None:
+    unusual_key = within(unusual_key, key_budget)
     await storage.put("source", b"payload")
     copied = await storage.copy("source", unusual_key)
     assert copied.key == unusual_key
@@ -97,10 +104,20 @@ async def test_unusual_key_round_trips_through_copy_move_and_delete(
     assert await keys(storage) == ["source"]
 
 
-async def test_key_of_exactly_1024_utf8_bytes_is_accepted(storage: BaseStorage) -> None:
-    key = segmented_key(MAX_KEY_BYTES)
+async def test_key_of_exactly_1024_utf8_bytes_is_accepted(
+    storage: BaseStorage, key_budget: int
+) -> None:
+    key = segmented_key(key_budget)  # 1024 bytes, less the prefix where it counts
     await storage.put(key, b"x")
     assert await keys(storage) == [key]
+
+
+async def test_a_key_one_byte_over_the_budget_is_refused_before_any_io(
+    storage: BaseStorage, key_budget: int
+) -> None:
+    with pytest.raises(StorageInvalidKeyError):
+        await storage.put(segmented_key(key_budget + 1), b"x")
+    assert await keys(storage) == []
 
 
 async def test_keys_differing_only_in_case_are_distinct(storage: BaseStorage) -> None:

@@ -75,3 +75,49 @@ def test_prefixes_may_be_empty_or_partial(prefix: str) -> None:
 def test_prefix_with_control_character_is_rejected() -> None:
     with pytest.raises(StorageInvalidKeyError):
         validate_prefix("a\x00")
+
+
+def test_the_ascii_fast_path_agrees_with_the_general_rules() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from litestar_storages._types import _key_problem
+
+    keys = st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=0x7F), min_size=1, max_size=12),
+        st.text(alphabet="./a \x00\x7f", min_size=1, max_size=10),
+        st.sampled_from(["x" * 1024, "x" * 1025, ".", "..", "a/.", "./a", "...", "/a", "a//b"]),
+    )
+
+    @settings(max_examples=2000, deadline=None)
+    @given(keys)
+    def agree(key: str) -> None:
+        expected_valid = _key_problem(key) is None
+        try:
+            validate_key(key)
+        except StorageInvalidKeyError:
+            assert not expected_valid, key
+        else:
+            assert expected_valid, key
+
+    agree()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "key", "ok"),
+    [
+        ("", "x" * 1024, True),
+        ("p/", "x" * 1022, True),
+        ("p/", "x" * 1023, False),
+        ("pré/", "é" * 509, True),  # 5 + 1018 = 1023 bytes
+        ("pré/", "é" * 510, False),
+    ],
+)
+def test_prefixed_key_counts_the_prefix_toward_the_limit(prefix: str, key: str, ok: bool) -> None:
+    from litestar_storages._types import prefixed_key
+
+    if ok:
+        assert prefixed_key(prefix, key, backend="s3") == prefix + key
+    else:
+        with pytest.raises(StorageInvalidKeyError, match="too long"):
+            prefixed_key(prefix, key, backend="s3")

@@ -16,6 +16,7 @@ __all__ = [
     "MultipartUpload",
     "StoredFile",
     "UploadResult",
+    "prefixed_key",
     "validate_key",
     "validate_prefix",
 ]
@@ -133,6 +134,17 @@ def validate_key(key: object, *, backend: str | None = None) -> str:
     Raises:
         StorageInvalidKeyError: The key breaks one of the rules (also a ``ValueError``).
     """
+    if type(key) is str and key and key.isascii() and key.isprintable():
+        # Fast path for the common case (every key goes through here, on every call): printable
+        # ASCII has no control characters and one byte per character.
+        wrapped = f"/{key}/"
+        if (
+            key[0] != "/"
+            and len(key) <= MAX_KEY_BYTES
+            and "/./" not in wrapped
+            and "/../" not in wrapped
+        ):
+            return key
     if not isinstance(key, str):
         raise StorageInvalidKeyError(
             f"key must be a str, not {type(key).__name__}", backend=backend
@@ -144,6 +156,30 @@ def validate_key(key: object, *, backend: str | None = None) -> str:
         # The key may itself be the problem (control characters), so show it escaped.
         raise StorageInvalidKeyError(f"invalid key {key!r}: {reason}", key=key, backend=backend)
     return key
+
+
+def prefixed_key(prefix: str, key: str, *, backend: str) -> str:
+    """Validate ``key`` and return the provider's object name ``prefix + key``.
+
+    S3 ("Object key naming"), GCS ("Object naming requirements") and Azure ("Naming and
+    referencing containers, blobs") all cap the whole object name, the storage's prefix included,
+    at 1024 (UTF-8 bytes for S3 and GCS; characters for Azure, which bytes bound from above).
+
+    Raises:
+        StorageInvalidKeyError: The key is invalid, or too long once prefixed.
+    """
+    validate_key(key, backend=backend)
+    full = prefix + key
+    if prefix and len(full) > MAX_KEY_BYTES // 4:  # cheap exit: 256 chars never exceed 1024 B
+        size = len(full.encode("utf-8"))
+        if size > MAX_KEY_BYTES:
+            raise StorageInvalidKeyError(
+                f"key {key!r} is too long: with the prefix {prefix!r} it has {size} UTF-8 bytes, "
+                f"{backend} allows {MAX_KEY_BYTES}",
+                key=key,
+                backend=backend,
+            )
+    return full
 
 
 def validate_prefix(prefix: object, *, backend: str | None = None) -> str:

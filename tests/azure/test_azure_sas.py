@@ -251,34 +251,3 @@ def test_fast_signer_defers_overrides_and_old_versions_to_the_shared_signer() ->
             version=version,
             content_disposition=disposition,
         )
-
-
-def test_plain_ascii_key_check_agrees_with_validate_key() -> None:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from litestar_storages._types import validate_key
-    from litestar_storages.backends.azure._wire import plain_ascii_key
-    from litestar_storages.exceptions import StorageInvalidKeyError
-
-    keys = st.one_of(
-        st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12),
-        st.text(alphabet="./a \x00\x7f", max_size=10),
-        st.sampled_from(["x" * 1024, "x" * 1025, ".", "..", "a/.", "./a", "...", "/a", "a//b"]),
-    )
-
-    @settings(max_examples=3000, deadline=None)
-    @given(keys)
-    def agree(key: str) -> None:
-        try:
-            validate_key(key)
-        except StorageInvalidKeyError:
-            valid = False
-        else:
-            valid = True
-        if plain_ascii_key(key):
-            assert valid, key
-        elif key.isascii() and key.isprintable():
-            assert not valid, key  # printable ASCII is only rejected for a reason validate_key has
-
-    agree()

@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from litestar_storages._http.request import HttpRequest, encode_query
-from litestar_storages._types import MAX_KEY_BYTES
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing._canonical import uri_encode
 
@@ -37,7 +36,6 @@ __all__ = [
     "parse_block_id",
     "parse_error",
     "parse_http_date",
-    "plain_ascii_key",
     "unquote_etag",
 ]
 
@@ -229,22 +227,6 @@ def parse_block_id(value: str) -> tuple[str, int] | None:
     if not sep or not _UPLOAD_ID.match(upload_id) or len(number) != 5 or not number.isdigit():
         return None
     return upload_id, int(number)
-
-
-def plain_ascii_key(key: object) -> bool:
-    """Whether ``key`` is a printable-ASCII key that ``validate_key`` accepts, decided in a
-    fraction of its time (it looks up every character's Unicode category). ``False`` means
-    "ask ``validate_key``", not "invalid"; a test checks the two agree.
-
-    The same rules: non-empty, no control character (for ASCII: ``isprintable``), not
-    absolute, at most 1024 bytes (one per ASCII character), no ``.`` or ``..`` segment.
-    """
-    if type(key) is not str or not key or len(key) > MAX_KEY_BYTES:
-        return False
-    if not (key.isascii() and key.isprintable()) or key[0] == "/":
-        return False
-    wrapped = f"/{key}/"
-    return "/./" not in wrapped and "/../" not in wrapped
 
 
 _MONTHS = {

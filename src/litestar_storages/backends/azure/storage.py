@@ -24,7 +24,7 @@ from litestar_storages._types import (
     DEFAULT_PART_SIZE,
     MultipartUpload,
     StoredFile,
-    validate_key,
+    prefixed_key,
 )
 from litestar_storages.backends.azure import client
 from litestar_storages.backends.azure._connection import Connection
@@ -48,7 +48,6 @@ from litestar_storages.backends.azure._wire import (
     BlobLocation,
     block_id,
     metadata_headers,
-    plain_ascii_key,
 )
 from litestar_storages.backends.azure.config import AzureConfig, AzureSettings, resolve_settings
 from litestar_storages.backends.azure.credentials import (
@@ -173,9 +172,7 @@ class AzureStorage(BaseStorage):
         return self._connection.sender()
 
     def _name(self, key: str) -> str:
-        if not plain_ascii_key(key):
-            validate_key(key, backend="azure")
-        return f"{self.config.key_prefix}{key}"
+        return prefixed_key(self.config.key_prefix, key, backend="azure")
 
     def _key(self, name: str) -> str:
         return name[len(self.config.key_prefix) :]

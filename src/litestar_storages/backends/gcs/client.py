@@ -25,6 +25,7 @@ from litestar_storages._http.errors import ProviderError
 from litestar_storages._http.pool import ClientHandle
 from litestar_storages._http.request import HttpRequest
 from litestar_storages._http.send import ResponseBody, Sender
+from litestar_storages._types import prefixed_key
 from litestar_storages.backends.gcs import _sessions, _wire, _xml
 from litestar_storages.backends.gcs._credentials_auth import AuthContext, GcsAuth
 from litestar_storages.backends.gcs._credentials_iam import IAM_ENDPOINT
@@ -207,7 +208,8 @@ class GCSClient:
         )
 
     def _name(self, key: str) -> str:
-        return f"{self.prefix}{key}"
+        # GCS "Object naming requirements": 1024 UTF-8 bytes for the whole name, prefix included.
+        return prefixed_key(self.prefix, key, backend="gcs")
 
     @staticmethod
     def _about(key: str, request: HttpRequest) -> HttpRequest:
@@ -292,7 +294,7 @@ class GCSClient:
         request = _wire.build_objects_list(
             self.origin,
             self.bucket,
-            prefix=self._name(prefix),
+            prefix=f"{self.prefix}{prefix}",
             page_token=page_token,
             max_results=max_results,
             delimiter=delimiter,

@@ -25,10 +25,9 @@ from litestar_storages._protocol import BaseStorage, PartsArg
 from litestar_storages._stream import ByteStream
 from litestar_storages._types import (
     DEFAULT_PART_SIZE,
-    MAX_KEY_BYTES,
     MultipartUpload,
     StoredFile,
-    validate_key,
+    prefixed_key,
     validate_prefix,
 )
 from litestar_storages.backends.s3 import _multipart, client
@@ -48,7 +47,6 @@ from litestar_storages.exceptions import (
     StorageFileExistsError,
     StorageFileNotFoundError,
     StorageIntegrityError,
-    StorageInvalidKeyError,
     StoragePreconditionFailedError,
 )
 from litestar_storages.progress import ProgressCallback, ProgressReporter
@@ -309,17 +307,7 @@ class S3Storage(BaseStorage):
             exc.key = relative
 
     def _full(self, key: str) -> str:
-        validate_key(key, backend="s3")
-        full = self._prefix + key
-        # S3 "Object key naming": at most 1024 bytes of UTF-8, the storage prefix included.
-        if len(full.encode("utf-8")) > MAX_KEY_BYTES:
-            raise StorageInvalidKeyError(
-                f"key {key!r} is too long: with the prefix {self._prefix!r} it has "
-                f"{len(full.encode('utf-8'))} UTF-8 bytes, S3 allows {MAX_KEY_BYTES}",
-                key=key,
-                backend="s3",
-            )
-        return full
+        return prefixed_key(self._prefix, key, backend="s3")
 
     @property
     def _prefix(self) -> str:
