@@ -167,3 +167,29 @@ async def test_an_unsigned_request_for_a_private_object_is_refused(storage: S3St
     async with httpx.AsyncClient() as client:
         response = await client.get(url)
     assert response.status_code == 403
+
+
+@needs_radosgw
+async def test_a_presigned_post_form_upload_is_accepted(storage: S3Storage) -> None:
+    form = await storage.presigned_post(
+        "forms/${filename}", content_type="text/plain", max_size=1024, expires_in=300
+    )
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            form["url"],
+            data=form["fields"],
+            files={"file": ("report 1.txt", b"posted by a browser", "text/plain")},
+        )
+    assert response.status_code in (200, 201, 204), response.text
+    assert await storage.get_bytes("forms/report 1.txt") == b"posted by a browser"
+
+
+@needs_radosgw
+async def test_a_presigned_post_over_the_size_limit_is_refused(storage: S3Storage) -> None:
+    form = await storage.presigned_post("forms/big", max_size=10, expires_in=300)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            form["url"], data=form["fields"], files={"file": ("big", b"x" * 100)}
+        )
+    assert response.status_code in (400, 403)
+    assert not await storage.exists("forms/big")

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from litestar_storages import MultipartUpload
+from litestar_storages import MultipartUpload, StorageError
 
 from ._s3_helpers import AMZ_DATE, KEY_ID, S3Storage, open_storage, sigv4_is_valid
 
@@ -342,3 +342,56 @@ async def test_an_injected_client_is_used_and_left_open(router: respx.Router) ->
             assert await storage.get_bytes("k") == b"x"
         assert not client.is_closed
     assert route.called
+
+
+async def test_objects_over_the_copy_limit_are_copied_part_by_part(
+    storage: S3Storage, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage.copy_object_limit = 10  # pretend 25 bytes is over CopyObject's 5 GiB
+    router.head("/bucket/p/big").respond(
+        200, headers={"content-length": "25", "etag": '"src"', "content-type": "a/b"}
+    )
+    create = router.post("/bucket/p/copy", params={"uploads": ""}).respond(
+        200,
+        content=b"<InitiateMultipartUploadResult><UploadId>C1</UploadId>"
+        b"</InitiateMultipartUploadResult>",
+    )
+    parts = router.put("/bucket/p/copy").respond(
+        200, content=b'<CopyPartResult><ETag>"pe"</ETag></CopyPartResult>'
+    )
+    complete = router.post("/bucket/p/copy", params={"uploadId": "C1"}).respond(
+        200,
+        content=b"<CompleteMultipartUploadResult><ETag>m-3</ETag></CompleteMultipartUploadResult>",
+    )
+    from litestar_storages.backends.s3 import _copy
+
+    monkeypatch.setattr(_copy, "copy_part_size", lambda size, minimum=0: 10)
+    stored = await storage.copy("big", "copy")
+    assert created_with(create, "content-type") == "a/b"
+    ranges = sorted(call.request.headers["x-amz-copy-source-range"] for call in parts.calls)
+    assert ranges == ["bytes=0-9", "bytes=10-19", "bytes=20-24"]
+    assert {call.request.headers["x-amz-copy-source"] for call in parts.calls} == {"/bucket/p/big"}
+    assert all(sigv4_is_valid(call.request) for call in parts.calls)
+    assert complete.called
+    assert (stored.size, stored.etag) == (25, "m-3")
+
+
+async def test_a_failed_part_copy_aborts_the_upload(
+    storage: S3Storage, router: respx.Router
+) -> None:
+    storage.copy_object_limit = 10
+    router.head("/bucket/p/big").respond(200, headers={"content-length": "25", "etag": '"e"'})
+    router.post("/bucket/p/copy", params={"uploads": ""}).respond(
+        200,
+        content=b"<InitiateMultipartUploadResult><UploadId>C1</UploadId>"
+        b"</InitiateMultipartUploadResult>",
+    )
+    router.put("/bucket/p/copy").respond(403, content=b"<Error><Code>AccessDenied</Code></Error>")
+    abort = router.delete("/bucket/p/copy", params={"uploadId": "C1"}).respond(204)
+    with pytest.raises(StorageError):
+        await storage.copy("big", "copy")
+    assert abort.called
+
+
+def created_with(route: respx.Route, header: str) -> str:
+    return str(route.calls.last.request.headers[header])

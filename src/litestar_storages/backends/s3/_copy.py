@@ -3,7 +3,7 @@
 S3 "Copying objects": objects larger than 5 GiB must be copied with the multipart API, each
 part copied server-side from a range of the source (``x-amz-copy-source-range``). Parts are
 copied concurrently inside a task group; on any failure the upload is aborted so no orphaned
-parts remain.
+parts remain; the first failure is raised as itself (``_concurrency.task_group``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from litestar_storages._concurrency import task_group
 from litestar_storages._types import MultipartUpload
 from litestar_storages.backends.s3 import client
 
@@ -73,7 +74,7 @@ async def copy_in_parts(
         upload.add_part(number, result.etag or "")
 
     try:
-        async with anyio.create_task_group() as tg:
+        async with task_group() as tg:
             for number, first, last in part_ranges(head.size, size):
                 tg.start_soon(copy_one, number, first, last)
         return await storage._call(
