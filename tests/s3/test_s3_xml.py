@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from litestar_storages._wire import unquote_etag
 from litestar_storages.backends._s3_xml import (
     S3XmlError,
     build_complete_multipart_upload,
@@ -16,7 +17,6 @@ from litestar_storages.backends._s3_xml import (
     parse_iso8601,
     parse_list_objects_v2,
     parse_list_parts,
-    unquote_etag,
 )
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'

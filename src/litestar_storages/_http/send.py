@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import anyio
@@ -42,6 +41,7 @@ from litestar_storages._http.errors import (
 from litestar_storages._http.pool import ClientHandle, Lease
 from litestar_storages._http.request import HttpRequest
 from litestar_storages._version import __version__
+from litestar_storages._wire import parse_http_date
 from litestar_storages.exceptions import StorageError, StorageTimeoutError
 from litestar_storages.retry import Decision, RetryConfig, backoff, classify
 
@@ -52,19 +52,6 @@ __all__ = ["ResponseBody", "Sender", "parse_http_date", "retry_after_seconds"]
 
 USER_AGENT = f"litestar-storages/{__version__}"
 _MAX_ERROR_BODY = 64 * 1024
-
-
-def parse_http_date(value: str | None) -> datetime | None:
-    """Parse an RFC 9110 HTTP date (``Date``, ``Last-Modified``, ``Retry-After``) as UTC."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def retry_after_seconds(headers: httpx.Headers, now: datetime) -> float | None:

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from litestar_storages._wire import unquote_etag
+
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
@@ -38,7 +40,6 @@ __all__ = [
     "parse_iso8601",
     "parse_list_objects_v2",
     "parse_list_parts",
-    "unquote_etag",
 ]
 
 
@@ -147,17 +148,6 @@ def _required(element: ET.Element, name: str) -> str:
     if not value:
         raise S3XmlError(f"{_local(element.tag)} has no {name}")
     return value
-
-
-def unquote_etag(etag: str | None) -> str | None:
-    """An ETag without its surrounding quotes (and weak prefix); ``None`` for empty."""
-    if etag is None:
-        return None
-    value = etag.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    return value or None
 
 
 _ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$")

@@ -23,7 +23,9 @@ from typing import Any, TypeAlias
 
 __all__ = [
     "EMPTY_SHA256",
+    "MAX_EXPIRES",
     "add_seconds",
+    "check_expiry",
     "HeadersInput",
     "PolicyCondition",
     "QueryInput",
@@ -262,3 +264,20 @@ def content_length_range(minimum: int, maximum: int) -> list[str | int]:
 
 def _dollar(field: str) -> str:
     return field if field.startswith("$") else f"${field}"
+
+
+MAX_EXPIRES = 7 * 24 * 3600
+"""Longest lifetime of a presigned URL on S3 (query-string auth: "maximum 604800 seconds") and
+GCS (``X-Goog-Expires``: "The maximum expiration value is 604800 seconds (7 days)")."""
+
+
+def check_expiry(expires_in: int) -> None:
+    """Refuse a presigned-URL lifetime outside 1 s to 7 days (both providers' bounds).
+
+    Raises:
+        SigningError: ``expires_in`` is not an int, or is out of range.
+    """
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        raise SigningError("expires_in must be an int number of seconds")
+    if not 1 <= expires_in <= MAX_EXPIRES:
+        raise SigningError(f"expires_in must be between 1 and {MAX_EXPIRES} seconds (7 days)")

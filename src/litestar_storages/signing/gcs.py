@@ -31,11 +31,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 from litestar_storages.signing._canonical import (
+    MAX_EXPIRES,
     HeadersInput,
     PolicyCondition,
     QueryInput,
     SigningError,
     add_seconds,
+    check_expiry,
     fold_whitespace,
     format_amz_date,
     format_iso8601,
@@ -101,8 +103,6 @@ TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 """``grant_type`` of a token request made with a JWT assertion (RFC 7523)."""
 
-MAX_EXPIRES = 7 * 24 * 3600
-"""Longest validity of a V4 signed URL or POST policy, in seconds (7 days)."""
 
 MAX_JWT_LIFETIME = 3600
 """Google accepts assertions whose ``exp`` is at most one hour after ``iat``."""
@@ -264,14 +264,6 @@ def _algorithm_and_id(credentials: GcsServiceAccount | GcsHmacKey) -> tuple[str,
     return GOOG4_RSA, credentials.client_email
 
 
-def _check_expiry(expires_in: int) -> None:
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
-        raise SigningError("expires_in must be an int number of seconds")
-    if not 1 <= expires_in <= MAX_EXPIRES:
-        # "The maximum expiration value is 604800 seconds (7 days)" (X-Goog-Expires).
-        raise SigningError(f"expires_in must be between 1 and {MAX_EXPIRES} seconds (7 days)")
-
-
 def _location(
     *,
     bucket: str,
@@ -378,7 +370,7 @@ def prepare_signed_url(
         SigningError: bad expiry, naive ``now``, an ``X-Goog-*`` query parameter that the
             signer sets, or a ``bucket_bound`` style without hostname.
     """
-    _check_expiry(expires_in)
+    check_expiry(expires_in)
     url_host, path = _location(
         bucket=bucket,
         blob=blob,
@@ -549,7 +541,7 @@ def prepare_post_policy(
     Raises:
         SigningError: bad expiry, naive ``now`` or a ``bucket_bound`` style without hostname.
     """
-    _check_expiry(expires_in)
+    check_expiry(expires_in)
     url_host, _ = _location(
         bucket=bucket,
         blob=None,

@@ -31,11 +31,13 @@ from typing import Any
 
 from litestar_storages.signing._canonical import (
     EMPTY_SHA256,
+    MAX_EXPIRES,
     HeadersInput,
     PolicyCondition,
     QueryInput,
     SigningError,
     add_seconds,
+    check_expiry,
     fold_whitespace,
     format_amz_date,
     format_iso8601,
@@ -92,9 +94,6 @@ STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 
 CHUNK_ALGORITHM = "AWS4-HMAC-SHA256-PAYLOAD"
 """First line of each chunk's string to sign in a streaming upload."""
-
-MAX_EXPIRES = 7 * 24 * 3600
-"""Longest validity of a presigned request, in seconds: 7 days (S3 query-string auth)."""
 
 MIN_CHUNK_SIZE = 8 * 1024
 """S3 refuses aws-chunked chunks below 8 KiB, except the last data chunk."""
@@ -425,14 +424,6 @@ def _key(
     return _Keyed(signing_key(credentials.secret_access_key, date, region, service))
 
 
-def _check_expiry(expires_in: int) -> None:
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
-        raise SigningError("expires_in must be an int number of seconds")
-    if not 1 <= expires_in <= MAX_EXPIRES:
-        # S3 query-string auth: "minimum 1 second, maximum 604800 seconds (seven days)".
-        raise SigningError(f"expires_in must be between 1 and {MAX_EXPIRES} seconds (7 days)")
-
-
 def _sign_headers(
     method: str,
     *,
@@ -576,7 +567,7 @@ def _presign(
     key_cache: SigningKeyCache | None,
     payload_hash: str | None,
 ) -> tuple[list[tuple[str, str]], str]:
-    _check_expiry(expires_in)
+    check_expiry(expires_in)
     amz_date, date = format_amz_date(now)
     scope = credential_scope(date, region, service)
     if signed_headers is None:
@@ -951,7 +942,7 @@ def presigned_post(
     Raises:
         SigningError: ``expires_in`` is out of range or ``now`` is naive.
     """
-    _check_expiry(expires_in)
+    check_expiry(expires_in)
     amz_date, date = format_amz_date(now)
     scope = credential_scope(date, region, "s3")
     form: dict[str, str] = dict(fields or {})

@@ -12,10 +12,10 @@ import binascii
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from litestar_storages._http.request import HttpRequest, encode_query
+from litestar_storages._wire import parse_http_date, unquote_etag
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing._canonical import uri_encode
 
@@ -227,46 +227,3 @@ def parse_block_id(value: str) -> tuple[str, int] | None:
     if not sep or not _UPLOAD_ID.match(upload_id) or len(number) != 5 or not number.isdigit():
         return None
     return upload_id, int(number)
-
-
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
-
-
-def parse_http_date(value: str | None) -> datetime | None:
-    """An RFC 1123 date (``Last-Modified``, List Blobs' ``<Last-Modified>``) as aware UTC.
-
-    The service always writes ``Wed, 04 Mar 2026 05:06:07 GMT``; that form is parsed here, any
-    other by ``email.utils`` (imported only then: it costs more than this whole module).
-    """
-    if not value:
-        return None
-    parts = value.replace(":", " ").split()
-    if len(parts) == 8 and parts[7] == "GMT" and parts[2] in _MONTHS:
-        try:
-            day, year, hour, minute, second = (int(parts[i]) for i in (1, 3, 4, 5, 6))
-            return datetime(year, _MONTHS[parts[2]], day, hour, minute, second, tzinfo=timezone.utc)
-        except ValueError:
-            return None
-    from email.utils import parsedate_to_datetime
-
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def unquote_etag(value: str | None) -> str | None:
-    """An ETag without its surrounding quotes (and without a weak ``W/`` marker)."""
-    if value is None:
-        return None
-    value = value.strip()
-    value = value.removeprefix("W/")
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value

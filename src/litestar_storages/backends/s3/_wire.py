@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from datetime import datetime
 
 from litestar_storages._http.errors import ProviderError
 from litestar_storages.exceptions import StorageConfigurationError
@@ -17,7 +16,6 @@ __all__ = [
     "REQUEST_ID_HEADERS",
     "decode_metadata_value",
     "encode_metadata_value",
-    "http_date",
     "metadata_headers",
     "parse_s3_error",
 ]
@@ -96,15 +94,3 @@ def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
             )
         headers[META + lowered] = encode_metadata_value(value)
     return headers
-
-
-def http_date(value: str | None) -> datetime | None:
-    """Parse an HTTP date header (``Last-Modified``, ``Date``), or ``None``."""
-    if not value:
-        return None
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None

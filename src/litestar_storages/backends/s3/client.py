@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from litestar_storages._http.request import HttpRequest
+from litestar_storages._wire import parse_http_date, unquote_etag
 from litestar_storages.backends.s3._wire import (
     META,
     REQUEST_ID_HEADERS,
     decode_metadata_value,
     encode_metadata_value,
-    http_date,
     metadata_headers,
     parse_s3_error,
 )
@@ -142,11 +142,10 @@ class PutResult:
 
 def parse_put_object(headers: Mapping[str, str]) -> PutResult:
     """The ETag and date of a PutObject/UploadPart response."""
-    from litestar_storages.backends._s3_xml import unquote_etag
 
     return PutResult(
         etag=unquote_etag(headers.get("etag")),
-        date=http_date(headers.get("date")),
+        date=parse_http_date(headers.get("date")),
         server_side_encryption=headers.get("x-amz-server-side-encryption"),
         sse_customer="x-amz-server-side-encryption-customer-algorithm" in headers,
     )
@@ -236,7 +235,6 @@ def build_head_object(ep: S3Endpoint, key: str) -> HttpRequest:
 
 def parse_head_object(headers: Mapping[str, str]) -> ObjectHead:
     """The object's size, type, ETag, date and user metadata from response headers."""
-    from litestar_storages.backends._s3_xml import unquote_etag
 
     length = headers.get("content-length") or "0"
     metadata = {
@@ -248,7 +246,7 @@ def parse_head_object(headers: Mapping[str, str]) -> ObjectHead:
         size=int(length) if length.isdigit() else 0,
         content_type=headers.get("content-type") or None,
         etag=unquote_etag(headers.get("etag")),
-        last_modified=http_date(headers.get("last-modified")),
+        last_modified=parse_http_date(headers.get("last-modified")),
         metadata=metadata,
         checksum_sha256=headers.get("x-amz-checksum-sha256"),
     )
