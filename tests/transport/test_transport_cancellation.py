@@ -200,7 +200,7 @@ async def test_a_response_body_abandoned_by_a_cancelled_reader_is_not_pooled() -
     def script(conn: ServerConn) -> None:
         while conn.read_request() is not None:
             conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
-            threading.Event().wait(0.3)
+            threading.Event().wait(1.0)
             conn.send(b"-of-it")
 
     with ScriptedServer(script) as server:

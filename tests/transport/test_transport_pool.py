@@ -158,7 +158,7 @@ async def test_idle_connections_expire_by_the_injected_clock() -> None:
 
 
 async def test_idle_connections_are_capped() -> None:
-    with keep_alive_server(delay=0.05) as server:
+    with keep_alive_server(delay=0.3) as server:
         transport = FastTransport(
             limits=httpx.Limits(max_connections=10, max_keepalive_connections=2)
         )
@@ -235,7 +235,7 @@ async def test_unsupported_schemes_are_refused() -> None:
 
 
 async def test_aclose_fails_requests_still_waiting_for_a_slot() -> None:
-    with keep_alive_server(delay=0.3) as server:
+    with keep_alive_server(delay=1.0) as server:
         transport = FastTransport(limits=httpx.Limits(max_connections=1))
         outcomes: list[type[BaseException]] = []
 
@@ -247,9 +247,9 @@ async def test_aclose_fails_requests_still_waiting_for_a_slot() -> None:
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(get)
-            await anyio.sleep(0.05)
+            await anyio.sleep(0.2)
             tg.start_soon(get)
-            await anyio.sleep(0.05)
+            await anyio.sleep(0.2)
             assert transport.pool_stats().waiting == 1
             await transport.aclose()
         stats = transport.pool_stats()
