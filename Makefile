@@ -1,6 +1,6 @@
 # litestar-storages developer commands. Everything installs into .venv; nothing global is assumed.
 #   make demo        install and run examples/quickstart.py on the local filesystem
-#   make test        install everything, run checks and every suite (starts/stops the emulators)
+#   make test        install everything, run checks, build the docs, run every suite (starts/stops the emulators)
 #   make test-unit   fast offline subset: unit + signing + memory/filesystem conformance
 #   make check       ruff, ruff format --check, mypy --strict
 #   make bench       side-by-side benchmarks against peers (own venv: .venv-bench)
@@ -42,6 +42,7 @@ test-unit: $(STAMP)
 
 test: $(STAMP)
 	$(MAKE) check
+	$(MAKE) docs
 	scripts/test-all.sh
 
 emulators-up: $(STAMP)
