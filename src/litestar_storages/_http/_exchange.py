@@ -17,6 +17,7 @@ or a body closed before its end, since unread bytes would corrupt the next respo
 
 from __future__ import annotations
 
+import abc
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
@@ -526,7 +527,7 @@ class _CompleteBody(httpx.AsyncByteStream):
 _EMPTY = _CompleteBody(b"")
 
 
-class _BodyStream(httpx.AsyncByteStream):
+class _BodyStream(httpx.AsyncByteStream, abc.ABC):
     """A body still arriving: owns the connection until the end, an error, or ``aclose()``."""
 
     __slots__ = ("_conn", "_release", "_reusable", "_timeout")
@@ -556,8 +557,9 @@ class _BodyStream(httpx.AsyncByteStream):
             raise StopAsyncIteration
         return data
 
+    @abc.abstractmethod
     async def _read(self, conn: Connection) -> bytes | None:
-        raise NotImplementedError
+        """The next piece of the body, or ``None`` at its end (one subclass per framing)."""
 
     def _finish(self, *, reuse: bool) -> None:
         conn = self._conn
