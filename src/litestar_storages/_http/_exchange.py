@@ -188,10 +188,13 @@ async def read_head(
     progress: Progress,
     *,
     until_continue: bool = False,
+    busy: bool = False,
 ) -> ResponseHead | None:
     """Read the final response head, skipping 1xx; leftovers stay in ``conn.rbuf``.
 
     With ``until_continue``, return ``None`` at a ``100 Continue`` instead of skipping it.
+    With ``busy`` (other requests in flight), let them run once before waiting for the answer
+    (see `Connection.recv`).
 
     Raises:
         httpx.RemoteProtocolError: a malformed head, a 101, or the server closed first.
@@ -218,7 +221,8 @@ async def read_head(
                 continue
             searched = len(buf)
         try:
-            data = await conn.recv(HEAD_READ_SIZE, read_timeout)
+            data = await conn.recv(HEAD_READ_SIZE, read_timeout, yield_first=busy)
+            busy = False
         except BaseException:
             conn.rbuf = bytes(buf)
             raise
@@ -364,6 +368,7 @@ async def exchange(
     release: Release,
     progress: Progress,
     continue_timeout: float,
+    busy: bool = False,
 ) -> httpx.Response:
     """Send ``request`` on ``conn`` and return its response, streaming the body.
 
@@ -427,7 +432,7 @@ async def exchange(
         else:
             body_sent = False
     if final is None:
-        final = await read_head(conn, method, read_timeout, progress)
+        final = await read_head(conn, method, read_timeout, progress, busy=busy)
     assert final is not None
     reusable = final.keep_alive and not head.close and body_sent
     return _make_response(

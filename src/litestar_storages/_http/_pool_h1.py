@@ -107,6 +107,11 @@ class ConnectionPool:
             raise
         # The releasing request handed its slot over without decrementing the count.
 
+    @property
+    def busy(self) -> bool:
+        """More than one request is in flight (so others can run while one waits)."""
+        return self._slots > 1
+
     def release_slot(self) -> None:
         """Give a slot back, directly to the longest waiter if there is one."""
         if self._waiters:

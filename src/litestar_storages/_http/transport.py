@@ -251,6 +251,7 @@ class FastTransport(httpx.AsyncBaseTransport):
                     release=pool.release,
                     progress=progress,
                     continue_timeout=self._continue_timeout,
+                    busy=pool.busy,
                 )
             except _RETRYABLE:
                 pool.discard(conn)
