@@ -28,27 +28,44 @@ BODY = b"b" * 200_000
 
 
 class CancelAtWait:
-    """Cancel ``scope`` at the k-th socket wait."""
+    """Cancel ``scope`` at the k-th socket wait (or checkpoint) of the task that armed it."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.k = 0
         self.count = 0
+        self.task = -1
+        self.checkpoints = 0  # plain checkpoints (not socket waits) seen in the armed task
         self.scope: anyio.CancelScope | None = None
         for name in ("wait_readable", "wait_writable"):
             original = getattr(anyio, name)
             monkeypatch.setattr(anyio, name, self._wrap(original))
+        checkpoint = anyio.lowlevel.checkpoint
+
+        async def counted_checkpoint() -> None:
+            if anyio.get_current_task().id == self.task:
+                self.checkpoints += 1
+            self._count()
+            await checkpoint()
+
+        monkeypatch.setattr(anyio.lowlevel, "checkpoint", counted_checkpoint)
+
+    def _count(self) -> None:
+        if anyio.get_current_task().id != self.task:
+            return
+        self.count += 1
+        if self.count == self.k and self.scope is not None:
+            self.scope.cancel()
 
     def _wrap(self, original: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
         async def wait(obj: Any) -> None:
-            self.count += 1
-            if self.count == self.k and self.scope is not None:
-                self.scope.cancel()
+            self._count()
             await original(obj)
 
         return wait
 
     def arm(self, k: int, scope: anyio.CancelScope) -> None:
         self.k, self.count, self.scope = k, 0, scope
+        self.task = anyio.get_current_task().id
 
 
 @pytest.fixture
@@ -70,30 +87,33 @@ def dribbling_server(*, tls: Any = None) -> ScriptedServer:
     return ScriptedServer(script, tls=tls)
 
 
-def assert_consistent(transport: FastTransport) -> None:
+def assert_consistent(transport: FastTransport, in_flight: int = 0) -> None:
+    """No connection or slot held beyond those of ``in_flight`` requests still running."""
     stats = transport.pool_stats()
-    assert (stats.active, stats.requests, stats.waiting) == (0, 0, 0), stats
+    assert (stats.active, stats.requests, stats.waiting) == (in_flight, in_flight, 0), stats
 
 
 async def cancel_everywhere(
     cancel_at: CancelAtWait,
     transport: FastTransport,
     request: Callable[[httpx.AsyncClient], Awaitable[None]],
+    in_flight: int = 0,
 ) -> int:
     """Cancel the request at its 1st, 2nd, ... wait; return how many waits it had."""
-    async with httpx.AsyncClient(transport=transport) as client:
-        for k in range(1, 500):
-            with anyio.CancelScope() as scope:
-                cancel_at.arm(k, scope)
-                await request(client)
-            assert_consistent(transport)
-            if not scope.cancel_called:
-                # Done without being cancelled: every wait has been a cancellation point.
-                # The pool still works afterwards.
-                cancel_at.arm(0, scope)
-                await request(client)
-                assert_consistent(transport)
-                return k - 1
+    # Not ``async with``: leaving the client would close the transport (the caller does).
+    client = httpx.AsyncClient(transport=transport)
+    for k in range(1, 500):
+        with anyio.CancelScope() as scope:
+            cancel_at.arm(k, scope)
+            await request(client)
+        assert_consistent(transport, in_flight)
+        if not scope.cancel_called:
+            # Done without being cancelled: every wait has been a cancellation point.
+            # The pool still works afterwards.
+            cancel_at.arm(0, scope)
+            await request(client)
+            assert_consistent(transport, in_flight)
+            return k - 1
     raise AssertionError("the request never completed")
 
 
@@ -142,6 +162,44 @@ async def test_cancelling_a_tls_request_at_every_wait_leaks_nothing(
         waits = await cancel_everywhere(cancel_at, transport, get)
         await transport.aclose()
     assert waits >= 4  # connect, handshake, head, body
+    assert open_fds() <= before
+
+
+async def test_cancelling_a_get_among_others_in_flight_leaks_nothing(
+    cancel_at: CancelAtWait,
+) -> None:
+    # With another request in flight the transport yields once before waiting for a head:
+    # one more place a cancellation can land.
+    before = open_fds()
+    release = threading.Event()
+
+    def script(conn: ServerConn) -> None:
+        while (request := conn.read_head()) is not None:
+            if request.target == b"/slow":
+                release.wait(10)
+            conn.send(ok_response(BODY), pieces=[10, 30, 200, 50_000, 120_000], pause=0.002)
+
+    with ScriptedServer(script) as server:
+        transport = FastTransport()
+
+        async def get(client: httpx.AsyncClient) -> None:
+            response = await client.get(server.url())
+            assert response.content == BODY
+
+        async def slow() -> None:
+            response = await transport.handle_async_request(
+                httpx.Request("GET", server.url("/slow"))
+            )
+            assert await response.aread() == BODY
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow)
+            await anyio.sleep(0.1)
+            waits = await cancel_everywhere(cancel_at, transport, get, in_flight=1)
+            release.set()
+        await transport.aclose()
+    assert waits >= 4
+    assert cancel_at.checkpoints > 0
     assert open_fds() <= before
 
 
