@@ -9,15 +9,12 @@ waits briefly for the go-ahead; a final status that arrives first means the body
 because the server answered and closed still surfaces that answer (RFC 9112 §9.5: "A client
 sending a message body SHOULD monitor the network connection for an error response").
 
-The response side parses the head (1xx skipped, 101 refused), then hands httpx a body stream
-that releases the connection the moment the body is complete: back to the pool if the framing
-ended cleanly and both sides allow keep-alive, closed otherwise (also on error, cancellation,
-or a body closed before its end, since unread bytes would corrupt the next response).
+The response side parses the head (1xx skipped, 101 refused) and hands httpx one of the body
+streams of `_body`, which owns the connection until the body is complete.
 """
 
 from __future__ import annotations
 
-import abc
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
@@ -25,17 +22,13 @@ from typing import Any
 import anyio
 import httpx
 
+from litestar_storages._http._body import Release, make_response
 from litestar_storages._http._connection import (
-    BODY_READ_SIZE,
     HEAD_READ_SIZE,
     Connection,
     SendInterrupted,
 )
 from litestar_storages._http._h1parse import (
-    BODY_CHUNKED,
-    BODY_LENGTH,
-    BODY_NONE,
-    ChunkedDecoder,
     ResponseHead,
     find_head_end,
     parse_head,
@@ -44,7 +37,6 @@ from litestar_storages._http._h1parse import (
 __all__ = ["Progress", "RequestHead", "Timeouts", "build_request_head", "exchange"]
 
 Timeouts = dict[str, float | None]
-Release = Callable[[Connection, bool], None]
 
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
 # Header names and methods already validated (they repeat from request to request).
@@ -435,7 +427,7 @@ async def exchange(
         final = await read_head(conn, method, read_timeout, progress, busy=busy)
     assert final is not None
     reusable = final.keep_alive and not head.close and body_sent
-    return _make_response(
+    return make_response(
         conn, request, final, reusable=reusable, read_timeout=read_timeout, release=release
     )
 
@@ -450,233 +442,4 @@ async def _recover_early_response(
             return None
         return await read_head(conn, method, read_timeout, progress)
     except httpx.HTTPError:
-        return None
-
-
-# -- the response body ---------------------------------------------------------------------------
-
-
-def _make_response(
-    conn: Connection,
-    request: httpx.Request,
-    head: ResponseHead,
-    *,
-    reusable: bool,
-    read_timeout: float | None,
-    release: Release,
-) -> httpx.Response:
-    rest = conn.rbuf
-    conn.rbuf = b""
-    stream: httpx.AsyncByteStream
-    framing = head.framing
-    if framing == BODY_NONE:
-        release(conn, reusable and not rest)
-        stream = _EMPTY
-    elif framing == BODY_LENGTH:
-        length = head.content_length
-        if len(rest) >= length:
-            # The whole body came with the head: the connection is free before we return.
-            release(conn, reusable and len(rest) == length)
-            stream = _CompleteBody(rest if len(rest) == length else rest[:length])
-        else:
-            stream = _LengthBody(conn, release, reusable, read_timeout, length=length, pending=rest)
-    elif framing == BODY_CHUNKED:
-        decoder = ChunkedDecoder()
-        pieces, tail = decoder.feed(rest) if rest else ([], b"")
-        if decoder.done:
-            release(conn, reusable and not tail)
-            stream = _CompleteBody(b"".join(pieces))
-        else:
-            stream = _ChunkedBody(
-                conn, release, reusable, read_timeout, decoder=decoder, pieces=pieces, tail=tail
-            )
-    else:
-        stream = _CloseBody(conn, release, read_timeout, rest)
-    response = httpx.Response(
-        head.status,
-        headers=head.headers,
-        stream=stream,
-        request=request,
-        extensions={"http_version": head.http_version, "reason_phrase": head.reason},
-    )
-    if head.ascii:
-        # Spares httpx decoding every header to guess (public setter; saves ~10% of aread).
-        response.headers.encoding = "ascii"
-    return response
-
-
-class _CompleteBody(httpx.AsyncByteStream):
-    """A body received in full with the head; the connection is already released."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data: bytes | None = data
-
-    def __aiter__(self) -> _CompleteBody:
-        return self
-
-    async def __anext__(self) -> bytes:
-        data = self._data
-        if data is None:
-            raise StopAsyncIteration
-        self._data = None
-        if not data:
-            raise StopAsyncIteration
-        return data
-
-    async def aclose(self) -> None:
-        self._data = None
-
-
-_EMPTY = _CompleteBody(b"")
-
-
-class _BodyStream(httpx.AsyncByteStream, abc.ABC):
-    """A body still arriving: owns the connection until the end, an error, or ``aclose()``."""
-
-    __slots__ = ("_conn", "_release", "_reusable", "_timeout")
-
-    def __init__(
-        self, conn: Connection, release: Release, reusable: bool, timeout: float | None
-    ) -> None:
-        self._conn: Connection | None = conn
-        self._release = release
-        self._reusable = reusable
-        self._timeout = timeout
-
-    def __aiter__(self) -> _BodyStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        conn = self._conn
-        if conn is None:
-            raise StopAsyncIteration
-        try:
-            data = await self._read(conn)
-        except BaseException:
-            # Failed or cancelled mid-body: the connection's state is unknown, so close it.
-            self._finish(reuse=False)
-            raise
-        if data is None:
-            raise StopAsyncIteration
-        return data
-
-    @abc.abstractmethod
-    async def _read(self, conn: Connection) -> bytes | None:
-        """The next piece of the body, or ``None`` at its end (one subclass per framing)."""
-
-    def _finish(self, *, reuse: bool) -> None:
-        conn = self._conn
-        if conn is not None:
-            self._conn = None
-            self._release(conn, reuse)
-
-    async def aclose(self) -> None:
-        # Unread bytes would be taken for the next response: an unfinished body closes.
-        self._finish(reuse=False)
-
-
-class _LengthBody(_BodyStream):
-    __slots__ = ("_left", "_length", "_pending")
-
-    def __init__(
-        self,
-        conn: Connection,
-        release: Release,
-        reusable: bool,
-        timeout: float | None,
-        *,
-        length: int,
-        pending: bytes,
-    ) -> None:
-        super().__init__(conn, release, reusable, timeout)
-        self._length = length
-        self._left = length
-        self._pending = pending
-
-    async def _read(self, conn: Connection) -> bytes | None:
-        if self._pending:
-            data = self._pending
-            self._pending = b""
-        else:
-            data = await conn.recv(min(self._left, BODY_READ_SIZE), self._timeout)
-            if not data:
-                raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body "
-                    f"(received {self._length - self._left} bytes, expected {self._length})"
-                )
-        self._left -= len(data)
-        if self._left <= 0:
-            self._finish(reuse=self._reusable)
-        return data
-
-
-class _ChunkedBody(_BodyStream):
-    __slots__ = ("_decoder", "_pieces", "_tail")
-
-    def __init__(
-        self,
-        conn: Connection,
-        release: Release,
-        reusable: bool,
-        timeout: float | None,
-        *,
-        decoder: ChunkedDecoder,
-        pieces: list[bytes],
-        tail: bytes,
-    ) -> None:
-        super().__init__(conn, release, reusable, timeout)
-        self._decoder = decoder
-        self._pieces = pieces
-        self._tail = tail
-
-    async def _read(self, conn: Connection) -> bytes | None:
-        while True:
-            if self._pieces:
-                pieces = self._pieces
-                self._pieces = []
-                return pieces[0] if len(pieces) == 1 else b"".join(pieces)
-            data = await conn.recv(BODY_READ_SIZE, self._timeout)
-            if not data:
-                raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body "
-                    "(incomplete chunked read)"
-                )
-            decoder = self._decoder
-            self._pieces, self._tail = decoder.feed(self._tail + data if self._tail else data)
-            if decoder.done:
-                self._finish(reuse=self._reusable and not self._tail)
-                pieces = self._pieces
-                self._pieces = []
-                if not pieces:
-                    return None
-                return pieces[0] if len(pieces) == 1 else b"".join(pieces)
-
-
-class _CloseBody(_BodyStream):
-    """A body delimited by the server closing the connection (RFC 9112 §6.3 point 8)."""
-
-    __slots__ = ("_pending",)
-
-    def __init__(
-        self, conn: Connection, release: Release, timeout: float | None, pending: bytes
-    ) -> None:
-        super().__init__(conn, release, False, timeout)
-        self._pending = pending
-
-    async def _read(self, conn: Connection) -> bytes | None:
-        if self._pending:
-            data = self._pending
-            self._pending = b""
-            return data
-        data = await conn.recv(BODY_READ_SIZE, self._timeout)
-        if data:
-            return data
-        if conn.ragged_eof:
-            # Without close_notify an attacker could have cut the body short undetected.
-            raise httpx.RemoteProtocolError(
-                "TLS connection closed without close_notify: the body may be truncated"
-            )
-        self._finish(reuse=False)
         return None
