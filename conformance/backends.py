@@ -5,8 +5,10 @@ Adding a backend is one entry in ``BACKENDS``: a function that opens a storage o
 it needs, and its :class:`~conformance.capabilities.Capabilities`. Backend modules are imported
 inside the factories, so the suite runs while a backend does not exist yet.
 
-The cloud entries below are placeholders (``factory=None``) for the backend engineers to fill in;
-their environment variables are documented in ``conformance/README.md``.
+Every cloud backend is registered twice: on the library's own HTTP transport (``s3``,
+``gcs``...) and on httpx's stock transport (``s3-httpx``, ``gcs-httpx``...), so the two stay
+interchangeable (``test_transport.py`` checks which one carried the requests). Their environment
+variables are documented in ``conformance/README.md``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ from conformance.capabilities import Capabilities
 
 if TYPE_CHECKING:
     from litestar_storages import BaseStorage
+    from litestar_storages._http.transport_choice import HttpTransport
 
 __all__ = [
     "BACKENDS",
@@ -67,6 +70,8 @@ class BackendSpec:
         cleanup: Delete what a test stored when it ends (remote backends; the local ones use a
             fresh instance or directory per test).
         module: The backend's module, imported to check that the backend exists.
+        http_transport: The HTTP transport the factory configures (``"fast"`` or ``"httpx"``);
+            ``None`` for backends that speak no HTTP.
     """
 
     name: str
@@ -75,6 +80,7 @@ class BackendSpec:
     required_env: tuple[str, ...] = ()
     cleanup: bool = False
     module: str | None = None
+    http_transport: str | None = None
 
 
 def ci_mode(env: Mapping[str, str]) -> bool:
@@ -141,28 +147,9 @@ FILESYSTEM = BackendSpec(
     ),
 )
 
+
 # --------------------------------------------------------------------------- cloud backends
-# TO BE FILLED IN by the backend engineers: replace `factory=None` with a function that builds the
-# storage from `location.env` (variables listed in `required_env`) with `prefix=location.prefix`,
-# and correct the capabilities. Import the backend inside the function, e.g.
-#
-#     def _open_s3(location: Location) -> BaseStorage:
-#         from litestar_storages import S3Config, S3Storage
-#
-#         env = location.env
-#         return S3Storage(
-#             S3Config(
-#                 bucket=env["LITESTAR_STORAGES_S3_BUCKET"],
-#                 endpoint_url=env["LITESTAR_STORAGES_S3_ENDPOINT"],
-#                 region=env.get("LITESTAR_STORAGES_S3_REGION") or "us-east-1",
-#                 access_key_id=env["LITESTAR_STORAGES_S3_ACCESS_KEY_ID"],
-#                 secret_access_key=env["LITESTAR_STORAGES_S3_SECRET_ACCESS_KEY"],
-#                 prefix=location.prefix,
-#             )
-#         )
-
-
-def _s3_opener(variables: str, provider: str) -> Factory:
+def _s3_opener(variables: str, provider: str, transport: HttpTransport = "fast") -> Factory:
     """S3 on one emulator: ``<variables>ENDPOINT``, ``BUCKET``, ``ACCESS_KEY_ID``, ...;
     ``provider`` selects the emulator's measured traits (conditional writes, checksums)."""
 
@@ -179,6 +166,7 @@ def _s3_opener(variables: str, provider: str) -> Factory:
                 secret_access_key=env[f"{variables}SECRET_ACCESS_KEY"],
                 provider=provider,
                 prefix=location.prefix,
+                http_transport=transport,
             )
         )
 
@@ -206,6 +194,7 @@ S3 = BackendSpec(
     module="litestar_storages.backends.s3",
     factory=_s3_opener("LITESTAR_STORAGES_S3_", "moto"),
     required_env=_s3_env("LITESTAR_STORAGES_S3_"),
+    http_transport="fast",
     cleanup=True,
     capabilities=_S3_CAPABILITIES,
 )
@@ -216,6 +205,7 @@ S3_RADOSGW = BackendSpec(
     module="litestar_storages.backends.s3",
     factory=_s3_opener("LITESTAR_STORAGES_S3_RADOSGW_", "ceph"),
     required_env=_s3_env("LITESTAR_STORAGES_S3_RADOSGW_"),
+    http_transport="fast",
     cleanup=True,
     capabilities=_S3_CAPABILITIES,
 )
@@ -237,27 +227,32 @@ def _gcs_signing_key() -> dict[str, str]:
     }
 
 
-def _open_gcs(location: Location) -> BaseStorage:
-    from litestar_storages import GCSConfig, GCSStorage
+def _gcs_opener(transport: HttpTransport = "fast") -> Factory:
+    def open_gcs(location: Location) -> BaseStorage:
+        from litestar_storages import GCSConfig, GCSStorage
 
-    env = location.env
-    return GCSStorage(
-        GCSConfig(
-            bucket=env["LITESTAR_STORAGES_GCS_BUCKET"],
-            project=env.get("LITESTAR_STORAGES_GCS_PROJECT") or None,
-            api_root=env["LITESTAR_STORAGES_GCS_ENDPOINT"],
-            anonymous=True,  # requests: the emulator checks nothing
-            service_account_info=_gcs_signing_key(),  # signed URLs
-            prefix=location.prefix,
+        env = location.env
+        return GCSStorage(
+            GCSConfig(
+                bucket=env["LITESTAR_STORAGES_GCS_BUCKET"],
+                project=env.get("LITESTAR_STORAGES_GCS_PROJECT") or None,
+                api_root=env["LITESTAR_STORAGES_GCS_ENDPOINT"],
+                anonymous=True,  # requests: the emulator checks nothing
+                service_account_info=_gcs_signing_key(),  # signed URLs
+                prefix=location.prefix,
+                http_transport=transport,
+            )
         )
-    )
+
+    return open_gcs
 
 
 GCS = BackendSpec(
     name="gcs",
     module="litestar_storages.backends.gcs",
-    factory=_open_gcs,
+    factory=_gcs_opener(),
     required_env=("LITESTAR_STORAGES_GCS_ENDPOINT", "LITESTAR_STORAGES_GCS_BUCKET"),
+    http_transport="fast",
     cleanup=True,
     capabilities=Capabilities(
         # Against an emulator the multipart API is compose-based (no minimum part size); on
@@ -275,30 +270,35 @@ AZURE_LIST_PAGE = 100
 page boundary with 125 blobs rather than 5025 (the service's default page)."""
 
 
-def _open_azure(location: Location) -> BaseStorage:
-    from litestar_storages import AzureConfig, AzureStorage
+def _azure_opener(transport: HttpTransport = "fast") -> Factory:
+    def open_azure(location: Location) -> BaseStorage:
+        from litestar_storages import AzureConfig, AzureStorage
 
-    env = location.env
-    return AzureStorage(
-        AzureConfig(
-            container=env["LITESTAR_STORAGES_AZURE_CONTAINER"],
-            account_url=env["LITESTAR_STORAGES_AZURE_ENDPOINT"],  # path-style: names the account
-            account_key=env["LITESTAR_STORAGES_AZURE_ACCOUNT_KEY"],
-            prefix=location.prefix,
-            list_page_size=AZURE_LIST_PAGE,
+        env = location.env
+        return AzureStorage(
+            AzureConfig(
+                container=env["LITESTAR_STORAGES_AZURE_CONTAINER"],
+                account_url=env["LITESTAR_STORAGES_AZURE_ENDPOINT"],  # path-style: the account
+                account_key=env["LITESTAR_STORAGES_AZURE_ACCOUNT_KEY"],
+                prefix=location.prefix,
+                list_page_size=AZURE_LIST_PAGE,
+                http_transport=transport,
+            )
         )
-    )
+
+    return open_azure
 
 
 AZURE = BackendSpec(
     name="azure",
     module="litestar_storages.backends.azure",
-    factory=_open_azure,
+    factory=_azure_opener(),
     required_env=(
         "LITESTAR_STORAGES_AZURE_ENDPOINT",
         "LITESTAR_STORAGES_AZURE_ACCOUNT_KEY",
         "LITESTAR_STORAGES_AZURE_CONTAINER",
     ),
+    http_transport="fast",
     cleanup=True,
     capabilities=Capabilities(
         list_page_size=AZURE_LIST_PAGE,  # the factory's List Blobs maxresults
@@ -308,7 +308,32 @@ AZURE = BackendSpec(
     ),
 )
 
+
+def _on_stock_httpx(spec: BackendSpec, factory: Factory) -> BackendSpec:
+    """``spec`` again, on httpx's stock transport (``factory`` configures it)."""
+    return replace(spec, name=f"{spec.name}-httpx", factory=factory, http_transport="httpx")
+
+
+S3_HTTPX = _on_stock_httpx(S3, _s3_opener("LITESTAR_STORAGES_S3_", "moto", "httpx"))
+S3_RADOSGW_HTTPX = _on_stock_httpx(
+    S3_RADOSGW, _s3_opener("LITESTAR_STORAGES_S3_RADOSGW_", "ceph", "httpx")
+)
+GCS_HTTPX = _on_stock_httpx(GCS, _gcs_opener("httpx"))
+AZURE_HTTPX = _on_stock_httpx(AZURE, _azure_opener("httpx"))
+
 BACKENDS: dict[str, BackendSpec] = {
-    spec.name: spec for spec in (MEMORY, FILESYSTEM, S3, S3_RADOSGW, GCS, AZURE)
+    spec.name: spec
+    for spec in (
+        MEMORY,
+        FILESYSTEM,
+        S3,
+        S3_RADOSGW,
+        GCS,
+        AZURE,
+        S3_HTTPX,
+        S3_RADOSGW_HTTPX,
+        GCS_HTTPX,
+        AZURE_HTTPX,
+    )
 }
 """Every backend of the suite, by test id. ``conftest.py`` parametrises over all of them."""

@@ -10,12 +10,14 @@ import warnings
 import anyio.lowlevel
 import pytest
 
+from conformance.backends import BackendSpec
 from conformance.support import payload, read_all
 from litestar_storages import BaseStorage, ByteStream
 
 pytestmark = pytest.mark.anyio
 
 BODY = payload(3 * 1024 * 1024 + 17)  # several chunks on every backend
+_THEIRS = ("Async generator 'httpcore.", "Async generator 'httpx._transports.")
 
 
 async def test_get_returns_a_byte_stream(storage: BaseStorage) -> None:
@@ -81,7 +83,7 @@ async def test_plain_async_for_with_break_leaves_the_storage_usable(storage: Bas
 
 
 async def test_plain_async_for_with_break_emits_no_resource_warning(
-    storage: BaseStorage,
+    storage: BaseStorage, backend: BackendSpec
 ) -> None:
     # The seeds' `async for chunk in storage.get(key)` with an early exit: the stream is
     # dropped unclosed. It must clean up without "garbage collected before it had been
@@ -93,7 +95,12 @@ async def test_plain_async_for_with_break_emits_no_resource_warning(
             break
         gc.collect()
         await anyio.lowlevel.checkpoint()
-    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    found = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    if backend.http_transport == "httpx":
+        # httpx's stock transport nests async generators of httpcore that closing the
+        # response leaves open (see conftest._HTTPCORE_GENERATORS); ours must leave none.
+        found = [m for m in found if not m.startswith(_THEIRS)]
+    assert found == []
 
 
 async def test_many_abandoned_streams_leave_the_storage_usable(storage: BaseStorage) -> None:

@@ -14,13 +14,16 @@ checkout (httpcore's rule, which the custom transport keeps).
 The transport is a seam: ``PoolOptions.transport_factory`` (per pool) or
 :func:`set_default_transport_factory` (process-wide) supply any ``httpx.AsyncBaseTransport``;
 the default is the library's own HTTP/1.1 transport (``_http.transport``), with httpx's
-``AsyncHTTPTransport`` (:func:`stock_transport_factory`) for HTTP/2 and explicit proxies.
+``AsyncHTTPTransport`` (:func:`stock_transport_factory`) for HTTP/2 and explicit proxies, and
+for every request when ``PoolOptions.transport`` (a config's ``http_transport``) or
+``$LITESTAR_STORAGES_HTTP_TRANSPORT`` says ``"httpx"`` (``_http.transport_choice``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +32,8 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import httpx
+
+from litestar_storages._http.transport_choice import HttpTransport, transport_from_env
 
 __all__ = [
     "ClientHandle",
@@ -66,7 +71,10 @@ class PoolOptions:
             path of a CA bundle.
         http2: Negotiate HTTP/2 when the ``h2`` package is installed (ignored otherwise).
         proxy: An HTTP(S) proxy URL for every request, or ``None``.
-        transport_factory: Builds the transport; ``None`` uses the process-wide default.
+        transport: ``"fast"`` (the library's transport), ``"httpx"`` (httpx's stock one), or
+            ``None``: ``$LITESTAR_STORAGES_HTTP_TRANSPORT``, else ``"fast"``.
+        transport_factory: Builds the transport (overrides ``transport``); ``None`` uses the
+            choice above.
     """
 
     max_connections: int = 10
@@ -79,6 +87,7 @@ class PoolOptions:
     verify_ssl: bool | str = True
     http2: bool = False
     proxy: str | None = None
+    transport: HttpTransport | None = None
     transport_factory: TransportFactory | None = field(default=None, compare=True)
 
     def __post_init__(self) -> None:
@@ -150,10 +159,12 @@ _default_factory: TransportFactory = default_transport_factory
 
 
 def set_default_transport_factory(factory: TransportFactory | None) -> None:
-    """Replace the transport used by clients the pool creates from now on (``None``: httpx's).
+    """Replace the ``"fast"`` transport of clients the pool creates from now on (``None``: back
+    to the library's own).
 
-    This is how a faster transport is installed process-wide; clients already created keep
-    theirs until they are closed.
+    A process-wide seam for tests and experiments; clients already created keep theirs until
+    they are closed. Users choose between the two shipped transports with the configs'
+    ``http_transport`` or ``$LITESTAR_STORAGES_HTTP_TRANSPORT`` instead.
     """
     global _default_factory  # noqa: PLW0603 - one process-wide default, set at start-up
     _default_factory = default_transport_factory if factory is None else factory
@@ -201,9 +212,16 @@ def shared_client_count() -> int:
     return len(_registry.get(_current_loop(), {}))
 
 
+def _factory(options: PoolOptions) -> TransportFactory:
+    if options.transport_factory is not None:
+        return options.transport_factory
+    # Read when a client is built, not at import: the variable may be set after start-up.
+    choice = options.transport or transport_from_env(os.environ)
+    return stock_transport_factory if choice == "httpx" else _default_factory
+
+
 def _create_shared(options: PoolOptions) -> _Shared:
-    factory = options.transport_factory or _default_factory
-    transport = factory(options)
+    transport = _factory(options)(options)
     client = httpx.AsyncClient(
         transport=transport,
         timeout=options.timeout,

@@ -20,7 +20,7 @@ The backend supplies the provider specifics: a :class:`~._http.auth.Signer`, an
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -52,6 +52,52 @@ __all__ = ["ResponseBody", "Sender", "parse_http_date", "retry_after_seconds"]
 
 USER_AGENT = f"litestar-storages/{__version__}"
 _MAX_ERROR_BODY = 64 * 1024
+
+
+class _InMemoryBody(httpx.ByteStream):
+    """A ``bytes`` request body whose async iteration needs no finalising.
+
+    httpx's own body streams iterate through async generators; a transport that stops
+    iterating part-way (an upload cancelled or failed mid-body on httpx's stock transport)
+    leaves the generator to the garbage collector, which trio reports as a ``ResourceWarning``.
+    """
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(body)
+        self._body = body
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _Once(self._body)
+
+
+class _Once:
+    __slots__ = ("_chunk",)
+
+    def __init__(self, chunk: bytes) -> None:
+        self._chunk: bytes | None = chunk
+
+    def __aiter__(self) -> _Once:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = self._chunk
+        if chunk is None:
+            raise StopAsyncIteration
+        self._chunk = None
+        return chunk
+
+
+class _StreamedBody(httpx.AsyncByteStream):
+    """A streamed request body handed to the transport as the iterator it is (see
+    :class:`_InMemoryBody`); whoever produced it closes it."""
+
+    __slots__ = ("_source",)
+
+    def __init__(self, source: AsyncIterable[bytes]) -> None:
+        self._source = source
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return aiter(self._source)
 
 
 def retry_after_seconds(headers: httpx.Headers, now: datetime) -> float | None:
@@ -196,13 +242,17 @@ class Sender:
         # One parse of the whole URL: the target is already percent-encoded and httpx keeps
         # escapes as they are (a third of the cost of parsing the origin and copying a path in).
         url = httpx.URL(request.url)
-        return httpx.Request(
+        built = httpx.Request(
             request.method,
             url,
             headers=headers,
             content=body,
             extensions={"timeout": lease.timeout},
         )
+        if body:
+            # httpx framed the body (Content-Length, or chunked); only its iteration changes.
+            built.stream = _InMemoryBody(body) if isinstance(body, bytes) else _StreamedBody(body)
+        return built
 
     @staticmethod
     async def _dispatch(lease: Lease, request: httpx.Request) -> httpx.Response:

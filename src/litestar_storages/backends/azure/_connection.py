@@ -80,6 +80,7 @@ class Connection:
             options = PoolOptions(
                 max_connections=self.config.max_pool_connections,
                 verify_ssl=self.config.verify_ssl,
+                transport=self.config.http_transport,
             )
             self.handle = ClientHandle(options, client=self._http_client)
             common: dict[str, Any] = {

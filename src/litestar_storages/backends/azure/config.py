@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import quote, unquote, urlsplit
 
+from litestar_storages._http.transport_choice import HttpTransport, check_transport
 from litestar_storages.backends.azure._identity import IdentitySettings, resolve_identity
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing.azure import DEFAULT_VERSION
@@ -188,7 +189,12 @@ class AzureConfig:
     (the endpoints: ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, else
     ``AZURE_POD_IDENTITY_AUTHORITY_HOST``, else ``http://169.254.169.254``)."""
 
+    http_transport: HttpTransport | None = None
+    """``"fast"`` (the library's HTTP/1.1 transport) or ``"httpx"`` (httpx's stock transport).
+    Environment: ``LITESTAR_STORAGES_HTTP_TRANSPORT`` when unset; default ``"fast"``."""
+
     def __post_init__(self) -> None:
+        check_transport(self.http_transport, backend="azure")
         if not isinstance(self.container, str) or not _CONTAINER.match(self.container):
             raise StorageConfigurationError(
                 f"invalid container name {self.container!r}: 3-63 lowercase letters, digits "

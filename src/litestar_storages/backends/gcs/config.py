@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from litestar_storages._http.transport_choice import HttpTransport, check_transport
 from litestar_storages.exceptions import StorageConfigurationError
 
 __all__ = [
@@ -104,6 +105,9 @@ class GCSConfig:
             server; a whole token fetch is bounded by three times this. Environment: none (the
             server's address: ``GCE_METADATA_HOST``, else ``GCE_METADATA_IP``, else
             ``169.254.169.254``; ``NO_GCE_CHECK=true`` leaves it out of the chain).
+        http_transport: ``"fast"`` (the library's HTTP/1.1 transport) or ``"httpx"`` (httpx's
+            stock transport). Environment: ``LITESTAR_STORAGES_HTTP_TRANSPORT`` when unset;
+            default ``"fast"``.
     """
 
     bucket: str
@@ -126,8 +130,10 @@ class GCSConfig:
     impersonation_delegates: tuple[str, ...] = ()
     iam_endpoint: str | None = None
     metadata_timeout: float = 3.0
+    http_transport: HttpTransport | None = None
 
     def __post_init__(self) -> None:
+        check_transport(self.http_transport, backend=_BACKEND)
         if not isinstance(self.bucket, str) or not self.bucket:
             raise StorageConfigurationError("GCSConfig.bucket is required", backend=_BACKEND)
         if "/" in self.bucket:

@@ -185,6 +185,7 @@ class GCSStorage(BaseStorage):
             options = PoolOptions(
                 max_connections=self.config.max_pool_connections,
                 verify_ssl=self.config.verify_ssl,
+                transport=self.config.http_transport,
             )
             self._client = GCSClient(
                 endpoint=self.endpoint,

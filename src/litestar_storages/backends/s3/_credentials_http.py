@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from litestar_storages._http.errors import ErrorParser
     from litestar_storages._http.pool import TransportFactory
     from litestar_storages._http.send import Sender
+    from litestar_storages._http.transport_choice import HttpTransport
 
 __all__ = ["AwsHttp"]
 
@@ -68,6 +69,7 @@ class AwsHttp:
         proxy: str | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        transport: HttpTransport | None = None,
         transport_factory: TransportFactory | None = None,
         clock: Clock = system_clock,
     ) -> None:
@@ -84,6 +86,7 @@ class AwsHttp:
             "read_timeout": read_timeout,
             "write_timeout": read_timeout,
             "pool_timeout": read_timeout,
+            "transport": transport,
             "transport_factory": transport_factory,
         }
         self._local: dict[tuple[float, int], Sender] = {}

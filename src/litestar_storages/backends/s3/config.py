@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
+from litestar_storages._http.transport_choice import HttpTransport, check_transport
 from litestar_storages.exceptions import StorageConfigurationError
 
 __all__ = [
@@ -173,6 +174,8 @@ class S3Config:
             a session token) when IMDSv2 is refused. Off by default: IMDSv1 is what SSRF attacks
             on instance credentials use. Env: none (``AWS_EC2_METADATA_DISABLED=true`` turns
             instance metadata off; ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` moves it).
+        http_transport: ``"fast"`` (the library's HTTP/1.1 transport) or ``"httpx"`` (httpx's
+            stock transport). Env: ``LITESTAR_STORAGES_HTTP_TRANSPORT``; default ``"fast"``.
     """
 
     bucket: str
@@ -199,8 +202,10 @@ class S3Config:
     http2: bool = False
     proxy_url: str | None = None
     ec2_metadata_v1: bool = False
+    http_transport: HttpTransport | None = None
 
     def __post_init__(self) -> None:
+        check_transport(self.http_transport, backend="s3")
         problems = []
         if not self.bucket:
             problems.append("bucket is required")

@@ -171,6 +171,7 @@ class S3Storage(BaseStorage):
                     proxy=config.proxy_url,
                     connect_timeout=config.connect_timeout,
                     read_timeout=config.read_timeout,
+                    transport=config.http_transport,
                     transport_factory=transport_factory,
                     clock=self._clock,
                 ),
@@ -259,6 +260,7 @@ class S3Storage(BaseStorage):
                 verify_ssl=cfg.verify_ssl,
                 http2=cfg.http2,
                 proxy=cfg.proxy_url,
+                transport=cfg.http_transport,
                 transport_factory=self._transport_factory,
             )
             signer = None
