@@ -24,7 +24,7 @@ from conformance.capabilities import Capabilities
 
 if TYPE_CHECKING:
     from litestar_storages import BaseStorage
-    from litestar_storages._http.transport_choice import HttpTransport
+    from litestar_storages._http.settings import HttpTransport
 
 __all__ = [
     "BACKENDS",

@@ -129,7 +129,11 @@ LOCAL = {
         "credential-process -> container -> instance-metadata",
     ],
 }
-S3 = {"s3_quickstart": ("moto",), "s3_presigned_urls": ("moto", "radosgw")}
+S3 = {
+    "s3_quickstart": ("moto",),
+    "s3_presigned_urls": ("moto", "radosgw"),
+    "s3_http_settings": ("moto", "radosgw"),
+}
 CHILD_PYTEST = {"memory_pytest", "custom_conformance"}
 PREFIXES = {"gcs_": "gcs", "azure_": "azure", "litestar_": "litestar"}
 

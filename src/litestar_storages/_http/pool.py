@@ -16,7 +16,7 @@ The transport is a seam: ``PoolOptions.transport_factory`` (per pool) or
 the default is the library's own HTTP/1.1 transport (``_http.transport``), with httpx's
 ``AsyncHTTPTransport`` (:func:`stock_transport_factory`) for HTTP/2 and explicit proxies, and
 for every request when ``PoolOptions.transport`` (a config's ``http_transport``) or
-``$LITESTAR_STORAGES_HTTP_TRANSPORT`` says ``"httpx"`` (``_http.transport_choice``).
+``$LITESTAR_STORAGES_HTTP_TRANSPORT`` says ``"httpx"`` (``_http.settings``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 
-from litestar_storages._http.transport_choice import HttpTransport, transport_from_env
+from litestar_storages._http.settings import HttpSettings, HttpTransport, transport_from_env
 
 __all__ = [
     "ClientHandle",
@@ -93,6 +93,27 @@ class PoolOptions:
     def __post_init__(self) -> None:
         if self.max_connections < 1:
             raise ValueError("max_connections must be at least 1")
+
+    @classmethod
+    def from_settings(
+        cls, settings: HttpSettings, *, transport_factory: TransportFactory | None = None
+    ) -> PoolOptions:
+        """The pool options of a cloud config (``S3Config``, ``GCSConfig``, ``AzureConfig``).
+
+        ``read_timeout`` also bounds each write and the wait for a free connection.
+        """
+        return cls(
+            max_connections=settings.max_pool_connections,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            write_timeout=settings.read_timeout,
+            pool_timeout=settings.read_timeout,
+            verify_ssl=settings.verify_ssl,
+            http2=settings.http2,
+            proxy=settings.proxy_url,
+            transport=settings.http_transport,
+            transport_factory=transport_factory,
+        )
 
     @property
     def timeout(self) -> httpx.Timeout:

@@ -77,11 +77,7 @@ class Connection:
             from litestar_storages._http.pool import ClientHandle, PoolOptions
             from litestar_storages._http.send import Sender
 
-            options = PoolOptions(
-                max_connections=self.config.max_pool_connections,
-                verify_ssl=self.config.verify_ssl,
-                transport=self.config.http_transport,
-            )
+            options = PoolOptions.from_settings(self.config)
             self.handle = ClientHandle(options, client=self._http_client)
             common: dict[str, Any] = {
                 "backend": "azure",

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import quote, unquote, urlsplit
 
-from litestar_storages._http.transport_choice import HttpTransport, check_transport
+from litestar_storages._http.settings import HttpTransport, check_http_settings
 from litestar_storages.backends.azure._identity import IdentitySettings, resolve_identity
 from litestar_storages.exceptions import StorageConfigurationError
 from litestar_storages.signing.azure import DEFAULT_VERSION
@@ -189,12 +189,27 @@ class AzureConfig:
     (the endpoints: ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, else
     ``AZURE_POD_IDENTITY_AUTHORITY_HOST``, else ``http://169.254.169.254``)."""
 
+    connect_timeout: float = 10.0
+    """Seconds to connect (DNS, TCP and TLS)."""
+
+    read_timeout: float = 60.0
+    """Seconds to wait for each read (and write, and for a free connection)."""
+
+    http2: bool = False
+    """Use HTTP/2 (httpx's transport) when the ``h2`` package is installed."""
+
+    proxy_url: str | None = field(default=None, repr=False)
+    """HTTP(S) proxy for every request, through httpx's stock transport (proxy environment
+    variables are not read). Hidden from ``repr``: it may hold a password."""
+
     http_transport: HttpTransport | None = None
     """``"fast"`` (the library's HTTP/1.1 transport) or ``"httpx"`` (httpx's stock transport).
     Environment: ``LITESTAR_STORAGES_HTTP_TRANSPORT`` when unset; default ``"fast"``."""
 
     def __post_init__(self) -> None:
-        check_transport(self.http_transport, backend="azure")
+        problems = check_http_settings(self)
+        if problems:
+            raise StorageConfigurationError("; ".join(problems), backend="azure")
         if not isinstance(self.container, str) or not _CONTAINER.match(self.container):
             raise StorageConfigurationError(
                 f"invalid container name {self.container!r}: 3-63 lowercase letters, digits "
@@ -207,7 +222,6 @@ class AzureConfig:
             (self.copy_timeout <= timedelta(0), "copy_timeout must be positive"),
             (not 1 <= self.list_page_size <= 5000, "list_page_size must be between 1 and 5000"),
             (self.max_concurrency < 1, "max_concurrency must be at least 1"),
-            (self.max_pool_connections < 1, "max_pool_connections must be at least 1"),
             (not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.api_version), "bad api_version"),
             (not self.identity_timeout > 0, "identity_timeout must be positive"),
         )

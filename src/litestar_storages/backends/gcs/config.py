@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from litestar_storages._http.transport_choice import HttpTransport, check_transport
+from litestar_storages._http.settings import HttpTransport, check_http_settings
 from litestar_storages.exceptions import StorageConfigurationError
 
 __all__ = [
@@ -91,9 +91,17 @@ class GCSConfig:
         verify_checksums: Check ``x-goog-hash`` (MD5, and CRC32C when ``google-crc32c`` is
             installed) on full downloads and send an MD5 with single-request uploads.
             Environment: none.
-        verify_ssl: Verify TLS certificates. Environment: none.
+        verify_ssl: Verify TLS certificates, or the path of a CA bundle. Environment: none.
         max_pool_connections: Most connections open at once in the shared pool. Environment:
             none.
+        connect_timeout: Seconds to connect (DNS, TCP and TLS). Environment: none.
+        read_timeout: Seconds to wait for each read (and write, and for a free connection).
+            Environment: none.
+        http2: Use HTTP/2 (httpx's transport) when the ``h2`` package is installed.
+            Environment: none.
+        proxy_url: HTTP(S) proxy for every request, through httpx's stock transport. Hidden
+            from ``repr`` (it may hold a password). Environment: none (proxy variables are
+            not read).
         impersonate_service_account: E-mail of a service account whose tokens the credentials
             found obtain (IAM Credentials ``generateAccessToken``) and as which URLs are signed
             (``signBlob``). Environment: ``GOOGLE_IMPERSONATE_SERVICE_ACCOUNT`` when unset.
@@ -124,16 +132,22 @@ class GCSConfig:
     multipart_strategy: MultipartStrategy = "auto"
     upload_chunk_size: int = DEFAULT_UPLOAD_CHUNK_SIZE
     verify_checksums: bool = True
-    verify_ssl: bool = True
+    verify_ssl: bool | str = True
     max_pool_connections: int = 10
     impersonate_service_account: str | None = None
     impersonation_delegates: tuple[str, ...] = ()
     iam_endpoint: str | None = None
     metadata_timeout: float = 3.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    http2: bool = False
+    proxy_url: str | None = field(default=None, repr=False)
     http_transport: HttpTransport | None = None
 
     def __post_init__(self) -> None:
-        check_transport(self.http_transport, backend=_BACKEND)
+        problems = check_http_settings(self)
+        if problems:
+            raise StorageConfigurationError("; ".join(problems), backend=_BACKEND)
         if not isinstance(self.bucket, str) or not self.bucket:
             raise StorageConfigurationError("GCSConfig.bucket is required", backend=_BACKEND)
         if "/" in self.bucket:
@@ -156,10 +170,6 @@ class GCSConfig:
         if (self.hmac_access_id is None) != (self.hmac_secret is None):
             raise StorageConfigurationError(
                 "give both hmac_access_id and hmac_secret, or neither", backend=_BACKEND
-            )
-        if self.max_pool_connections < 1:
-            raise StorageConfigurationError(
-                "max_pool_connections must be at least 1", backend=_BACKEND
             )
         if self.presigned_expiry <= timedelta(0):
             raise StorageConfigurationError("presigned_expiry must be positive", backend=_BACKEND)

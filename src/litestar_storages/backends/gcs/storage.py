@@ -182,11 +182,7 @@ class GCSStorage(BaseStorage):
 
             self.credential_source  # noqa: B018 - resolve (and fail) before building anything
             assert self._request_credentials is not None
-            options = PoolOptions(
-                max_connections=self.config.max_pool_connections,
-                verify_ssl=self.config.verify_ssl,
-                transport=self.config.http_transport,
-            )
+            options = PoolOptions.from_settings(self.config)
             self._client = GCSClient(
                 endpoint=self.endpoint,
                 bucket=self.config.bucket,

@@ -17,7 +17,7 @@ nothing of the HTTP stack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from litestar_storages._http.clock import Clock, system_clock
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from litestar_storages._http.errors import ErrorParser
     from litestar_storages._http.pool import TransportFactory
     from litestar_storages._http.send import Sender
-    from litestar_storages._http.transport_choice import HttpTransport
+    from litestar_storages._http.settings import HttpSettings
 
 __all__ = ["AwsHttp"]
 
@@ -52,10 +52,7 @@ class AwsHttp:
     Args:
         environ: Read for ``AWS_METADATA_SERVICE_TIMEOUT`` and ``..._NUM_ATTEMPTS``.
         client: The application's client, for STS (never for metadata endpoints).
-        verify_ssl: TLS verification for STS (the storage's setting).
-        proxy: The storage's proxy, for STS.
-        connect_timeout: The storage's connect timeout, for STS.
-        read_timeout: The storage's read timeout, for STS.
+        settings: The storage's HTTP settings (its config), for STS; ``None``: the defaults.
         transport_factory: The storage's transport factory, for STS.
         clock: Current time.
     """
@@ -65,11 +62,7 @@ class AwsHttp:
         environ: Mapping[str, str],
         *,
         client: httpx.AsyncClient | None = None,
-        verify_ssl: bool | str = True,
-        proxy: str | None = None,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
-        transport: HttpTransport | None = None,
+        settings: HttpSettings | None = None,
         transport_factory: TransportFactory | None = None,
         clock: Clock = system_clock,
     ) -> None:
@@ -79,16 +72,8 @@ class AwsHttp:
         )
         self.clock = clock
         self._client = client
-        self._pool: dict[str, Any] = {
-            "verify_ssl": verify_ssl,
-            "proxy": proxy,
-            "connect_timeout": connect_timeout,
-            "read_timeout": read_timeout,
-            "write_timeout": read_timeout,
-            "pool_timeout": read_timeout,
-            "transport": transport,
-            "transport_factory": transport_factory,
-        }
+        self._settings = settings
+        self._transport_factory = transport_factory
         self._local: dict[tuple[float, int], Sender] = {}
         self._sts: Sender | None = None
 
@@ -115,7 +100,14 @@ class AwsHttp:
         if self._sts is None:
             from litestar_storages._http.pool import ClientHandle, PoolOptions
 
-            handle = ClientHandle(PoolOptions(**self._pool), client=self._client)
+            if self._settings is None:
+                options = PoolOptions(transport_factory=self._transport_factory)
+            else:
+                # The storage's own options: STS shares the storage's pooled connections.
+                options = PoolOptions.from_settings(
+                    self._settings, transport_factory=self._transport_factory
+                )
+            handle = ClientHandle(options, client=self._client)
             self._sts = Sender(
                 handle,
                 backend="s3",

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-from litestar_storages._http.transport_choice import HttpTransport, check_transport
+from litestar_storages._http.settings import HttpTransport, check_http_settings
 from litestar_storages.exceptions import StorageConfigurationError
 
 __all__ = [
@@ -167,9 +167,10 @@ class S3Config:
         part_size: Part size for ``put`` of large or streamed bodies (at least 5 MiB).
         multipart_concurrency: Parts uploaded at once by ``put`` and ``put_large``.
         connect_timeout: Seconds to connect (DNS, TCP, TLS).
-        read_timeout: Seconds to wait for each read (and write).
+        read_timeout: Seconds to wait for each read (and write, and for a free connection).
         http2: Use HTTP/2 when the ``h2`` package is installed.
-        proxy_url: HTTP(S) proxy for every request (environment proxies are not read).
+        proxy_url: HTTP(S) proxy for every request (environment proxies are not read); sent
+            through httpx's stock transport. Hidden from ``repr`` (it may hold a password).
         ec2_metadata_v1: Let the instance-metadata source fall back to IMDSv1 (requests without
             a session token) when IMDSv2 is refused. Off by default: IMDSv1 is what SSRF attacks
             on instance credentials use. Env: none (``AWS_EC2_METADATA_DISABLED=true`` turns
@@ -200,13 +201,12 @@ class S3Config:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     http2: bool = False
-    proxy_url: str | None = None
+    proxy_url: str | None = field(default=None, repr=False)  # may carry a password
     ec2_metadata_v1: bool = False
     http_transport: HttpTransport | None = None
 
     def __post_init__(self) -> None:
-        check_transport(self.http_transport, backend="s3")
-        problems = []
+        problems = check_http_settings(self)
         if not self.bucket:
             problems.append("bucket is required")
         if self.addressing_style not in ("auto", "virtual", "path"):
@@ -217,8 +217,6 @@ class S3Config:
             problems.append("part_size must be at least 5 MiB (S3's minimum part size)")
         if self.multipart_concurrency < 1:
             problems.append("multipart_concurrency must be at least 1")
-        if self.max_pool_connections < 1:
-            problems.append("max_pool_connections must be at least 1")
         if (self.access_key_id is None) != (self.secret_access_key is None):
             problems.append("give both access_key_id and secret_access_key, or neither")
         if self.prefix.startswith("/"):

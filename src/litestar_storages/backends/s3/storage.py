@@ -167,11 +167,7 @@ class S3Storage(BaseStorage):
                 http=AwsHttp(
                     self._environ,
                     client=http_client,
-                    verify_ssl=config.verify_ssl,
-                    proxy=config.proxy_url,
-                    connect_timeout=config.connect_timeout,
-                    read_timeout=config.read_timeout,
-                    transport=config.http_transport,
+                    settings=config,
                     transport_factory=transport_factory,
                     clock=self._clock,
                 ),
@@ -251,18 +247,7 @@ class S3Storage(BaseStorage):
             from litestar_storages._http.send import Sender
 
             cfg = self.config
-            options = PoolOptions(
-                max_connections=cfg.max_pool_connections,
-                connect_timeout=cfg.connect_timeout,
-                read_timeout=cfg.read_timeout,
-                write_timeout=cfg.read_timeout,
-                pool_timeout=cfg.read_timeout,
-                verify_ssl=cfg.verify_ssl,
-                http2=cfg.http2,
-                proxy=cfg.proxy_url,
-                transport=cfg.http_transport,
-                transport_factory=self._transport_factory,
-            )
+            options = PoolOptions.from_settings(cfg, transport_factory=self._transport_factory)
             signer = None
             if self._credentials is not None:
                 signer = S3Signer(self._credentials, lambda: self._endpoint.region, self._keys)
