@@ -18,7 +18,7 @@ import pytest
 import litestar_storages.signing
 
 SIGNING_DIR = Path(litestar_storages.signing.__file__).parent
-MODULES = sorted(SIGNING_DIR.glob("*.py"))
+MODULES = sorted(SIGNING_DIR.rglob("*.py"))
 FORBIDDEN = {"httpx", "anyio", "os", "time", "random", "logging", "secrets", "socket", "asyncio"}
 LAZY_ONLY = {"cryptography", "jwt"}
 
@@ -50,17 +50,27 @@ def _module_level_imports(tree: ast.Module) -> list[str]:
     return names
 
 
+def _relative(module: Path) -> str:
+    return module.relative_to(SIGNING_DIR).as_posix()
+
+
 def test_the_package_has_its_modules() -> None:
-    assert {p.name for p in MODULES} >= {
+    assert {_relative(p) for p in MODULES} >= {
         "__init__.py",
         "_canonical.py",
-        "sigv4.py",
+        "sigv4/__init__.py",
+        "sigv4/_stages.py",
+        "sigv4/_keys.py",
+        "sigv4/_headers.py",
+        "sigv4/_presign.py",
+        "sigv4/_chunked.py",
+        "sigv4/_post.py",
         "gcs.py",
         "azure.py",
     }
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("module", MODULES, ids=_relative)
 def test_no_forbidden_or_outside_imports(module: Path) -> None:
     tree = ast.parse(module.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
@@ -73,7 +83,7 @@ def test_no_forbidden_or_outside_imports(module: Path) -> None:
                 ), f"{module.name} imports {name} from outside signing"
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("module", MODULES, ids=_relative)
 def test_optional_crypto_is_imported_lazily(module: Path) -> None:
     tree = ast.parse(module.read_text(encoding="utf-8"))
     eager = [n for n in _module_level_imports(tree) if n.split(".")[0] in LAZY_ONLY]
@@ -105,3 +115,44 @@ def test_the_sigv4_signer_alone_loads_no_crypto_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_presigning_with_sigv4_loads_neither_chunked_uploads_nor_post_policies() -> None:
+    code = """
+import sys
+from datetime import datetime, timezone
+from litestar_storages.signing import sigv4
+now, credentials = datetime(2026, 1, 1, tzinfo=timezone.utc), sigv4.AwsCredentials("a", "s")
+sigv4.presign_url(
+    "GET", host="h", path="/k", credentials=credentials, region="r", now=now, expires_in=60
+)
+sigv4.sign_headers(
+    "GET", host="h", path="/k", query=None, headers=None, payload_hash=sigv4.UNSIGNED_PAYLOAD,
+    credentials=credentials, region="r", service="s3", now=now,
+)
+package = "litestar_storages.signing.sigv4"
+print(sorted({"json", f"{package}._chunked", f"{package}._post"} & set(sys.modules)))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_sigv4_names_of_lazily_imported_modules_resolve_to_their_definitions() -> None:
+    from litestar_storages.signing import sigv4
+    from litestar_storages.signing.sigv4 import _chunked, _post
+
+    for name in sigv4.__all__:
+        value = getattr(sigv4, name)
+        for module in (_chunked, _post):
+            if name in module.__all__:
+                assert value is getattr(module, name)
+    assert set(dir(sigv4)) >= set(sigv4.__all__)
+
+
+def test_sigv4_unknown_attribute_is_an_attribute_error() -> None:
+    from litestar_storages.signing import sigv4
+
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        sigv4.NoSuchThing  # noqa: B018
