@@ -19,7 +19,8 @@ Every name is imported from this package; its modules are private:
 * ``_keys``: :class:`AzureSharedKey`, :class:`UserDelegationKey`, :func:`hmac_signature`;
 * ``_shared_key``: SharedKey request signing;
 * ``_sas_layouts``: the SAS strings to sign, by ``sv``;
-* ``_sas_tokens``: the SAS builders, permissions and :func:`encode_sas`.
+* ``_sas_tokens``: the SAS builders, permissions, :func:`encode_sas` and :func:`sas_window`;
+* ``_blob_sas_signer``: :class:`BlobSasSigner`, the same blob SAS as :func:`blob_sas`, fast.
 
 Specifications (Azure Storage REST reference): "Authorize with Shared Key", "Create a service
 SAS", "Create an account SAS", "Create a user delegation SAS".
@@ -27,6 +28,7 @@ SAS", "Create an account SAS", "Create a user delegation SAS".
 
 from __future__ import annotations
 
+from litestar_storages.signing.azure._blob_sas_signer import BlobSasSigner
 from litestar_storages.signing.azure._keys import (
     DEFAULT_VERSION,
     AzureSharedKey,
@@ -43,11 +45,13 @@ from litestar_storages.signing.azure._sas_layouts import (
 from litestar_storages.signing.azure._sas_tokens import (
     ACCOUNT_PERMISSIONS,
     BLOB_PERMISSIONS,
+    SasWindow,
     account_sas,
     blob_sas,
     canonical_permissions,
     container_sas,
     encode_sas,
+    sas_window,
     user_delegation_sas,
 )
 from litestar_storages.signing.azure._shared_key import (
@@ -66,6 +70,8 @@ __all__ = [
     "LATEST_USER_DELEGATION_LAYOUT",
     "STANDARD_HEADERS",
     "AzureSharedKey",
+    "BlobSasSigner",
+    "SasWindow",
     "UserDelegationKey",
     "account_sas",
     "account_sas_string_to_sign",
@@ -77,6 +83,7 @@ __all__ = [
     "container_sas",
     "encode_sas",
     "hmac_signature",
+    "sas_window",
     "service_sas_string_to_sign",
     "shared_key_authorization",
     "shared_key_string_to_sign",

@@ -1,14 +1,15 @@
 """Azure SAS tokens: service (blob, container), account and user delegation SAS.
 
 Each builder returns the full token as unencoded ``(name, value)`` pairs ending with ``sig``;
-:func:`encode_sas` encodes them for the URL.
+:func:`encode_sas` encodes them for the URL. :func:`sas_window` chooses when a token is valid.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from litestar_storages.signing._canonical import SigningError, format_iso8601, uri_encode
 from litestar_storages.signing.azure._keys import (
@@ -26,11 +27,13 @@ from litestar_storages.signing.azure._sas_layouts import (
 __all__ = [
     "ACCOUNT_PERMISSIONS",
     "BLOB_PERMISSIONS",
+    "SasWindow",
     "account_sas",
     "blob_sas",
     "canonical_permissions",
     "container_sas",
     "encode_sas",
+    "sas_window",
     "user_delegation_sas",
 ]
 
@@ -70,6 +73,32 @@ def canonical_permissions(permissions: str, order: str = BLOB_PERMISSIONS) -> st
 def encode_sas(pairs: Iterable[tuple[str, str]]) -> str:
     """Percent-encode SAS ``(name, value)`` pairs into a query string (RFC 3986)."""
     return "&".join([f"{k if k in _RANK else uri_encode(k)}={uri_encode(v)}" for k, v in pairs])
+
+
+@dataclass(frozen=True)
+class SasWindow:
+    """When a SAS token is valid: ``st`` and ``se``."""
+
+    start: datetime
+    expiry: datetime
+
+
+def sas_window(now: datetime, expires_in: timedelta, *, skew: timedelta) -> SasWindow:
+    """Start ``skew`` before ``now``, expire ``expires_in`` after it.
+
+    Starting a little in the past lets clocks that run behind the service's use the token at
+    once ("Best practices when using SAS").
+
+    Raises:
+        SigningError: ``expires_in`` is not a positive ``timedelta``.
+    """
+    if not isinstance(expires_in, timedelta):
+        raise SigningError(f"expires_in must be a timedelta, not {type(expires_in).__name__}")
+    if expires_in <= timedelta(0):
+        raise SigningError("expires_in must be positive")
+    # Seconds are the finest unit a SAS time carries ("Create a service SAS": ISO 8601 UTC).
+    now = now.replace(microsecond=0)
+    return SasWindow(start=now - skew, expiry=now + expires_in)
 
 
 def _pairs(params: Mapping[str, str], signature: str) -> list[tuple[str, str]]:
