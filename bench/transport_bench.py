@@ -1,4 +1,5 @@
-"""The HTTP/1.1 transport side by side with aiohttp, stock httpx, obstore and curl, on nginx.
+"""The HTTP/1.1 transport side by side with aiohttp, stock httpx, obstore and curl, on nginx,
+and ``S3Storage`` over it.
 
 One run, one nginx on loopback (``bench/nginx.conf``; installed with apt-get when missing and
 running as root), nginx pinned to the first CPU and every client to the second, each measurement
@@ -9,7 +10,8 @@ in Rust threads), rounds interleaved and medians reported:
   client CPU ms per request;
 * ``get``: one ``--size`` file (default 1 GiB) streamed and discarded: MB/s and CPU seconds;
 * ``put``: ``--size`` bytes uploaded from memory in 1 MiB pieces (Content-Length known) to an
-  nginx WebDAV location that answers once the whole body is stored: MB/s and CPU seconds.
+  nginx WebDAV location that answers once the whole body is stored: MB/s and CPU seconds. After
+  every upload the bytes nginx stored are counted; a short upload is reported as a failure.
 
 Clients: ``aiohttp`` (asyncio), ``httpx`` (stock transport), ``fast`` (``FastTransport`` under
 ``httpx.AsyncClient``), ``fast-direct`` (``FastTransport.handle_async_request``, what the
@@ -18,9 +20,20 @@ library's own hot path calls), each of the httpx ones on asyncio and trio; ``obs
 PUT). Targets (issue 9): 1 GiB GET at >= 0.95x aiohttp's MB/s with <= 1.15x its CPU; small GETs
 at >= 0.6x aiohttp's ops/s and no slower than obstore; 1 GiB PUT at >= 0.9x curl.
 
+``s3`` is ``S3Storage`` (asyncio and trio) on the same nginx, which also serves the files as
+objects of a path-style bucket ``bench`` and answers a multipart upload (``bench/nginx.conf``;
+signatures are not checked, but every request is built, signed and its answer parsed as against
+S3): ``get_bytes("small.bin")``; ``async for chunk in get("large.bin")``; ``put`` of the same
+1 MiB pieces as an async iterator, which becomes a multipart upload (CreateMultipartUpload,
+``--size`` / 8 MiB UploadParts four at a time, each hashed with SHA-256 for its signature,
+CompleteMultipartUpload, HeadObject). A second table sets it against ``fast-direct`` on the same
+loop. Target (issue 9): ``S3Storage`` within 1.3x of the bare transport, i.e. >= 0.77x its
+throughput at <= 1.3x its CPU.
+
 Peers are optional (``bench/requirements.txt``, in ``.venv-bench``)::
 
     .venv-bench/bin/python bench/transport_bench.py [--rounds 5] [--size 1G] [--count 10000]
+        [--cases small,get,put] [--clients fast-direct,s3] [--quick]
 """
 
 from __future__ import annotations
@@ -47,6 +60,8 @@ CHUNK = 1024 * 1024
 CONCURRENCY = 64
 WARMUP = 512
 HTTPX_CLIENTS = ("httpx", "fast", "fast-direct")
+LOOP_CLIENTS = (*HTTPX_CLIENTS, "s3")  # run on asyncio and on trio
+S3_TARGET = 1.3  # S3Storage within this factor of fast-direct (throughput and CPU)
 
 
 # -- nginx ---------------------------------------------------------------------------------------
@@ -83,7 +98,8 @@ def write_file(path: Path, size: int) -> None:
 
 
 class Nginx:
-    """nginx serving ``small.bin`` and ``large.bin`` and accepting ``PUT /put/...``."""
+    """nginx serving ``small.bin`` and ``large.bin`` and accepting ``PUT /put/...``; the same
+    as the S3 bucket ``bench`` (``/bench/<key>``, multipart uploads of ``put/<name>`` included)."""
 
     def __init__(self, size: int, cpu: int | None) -> None:
         base = "/dev/shm" if Path("/dev/shm").is_dir() else None  # tmpfs: no disk in the way
@@ -118,6 +134,14 @@ class Nginx:
                     sys.exit(f"nginx did not start; see {self.dir / 'error.log'}")
                 time.sleep(0.05)
         self.url = f"http://127.0.0.1:{self.port}"
+
+    def stored_bytes(self) -> int:
+        """Bytes of the files uploaded so far (plain PUTs and S3 parts alike)."""
+        return sum(path.stat().st_size for path in (self.root / "put").glob("*"))
+
+    def clear_uploads(self) -> None:
+        for stored in (self.root / "put").glob("*"):
+            stored.unlink()  # tmpfs is memory: keep one uploaded GiB at most
 
     def stop(self) -> None:
         self.process.terminate()  # the master we started; it stops its worker
@@ -244,6 +268,51 @@ async def run_httpx(  # noqa: PLR0917 - called through anyio.run's positional ar
         return {**done(), "bytes": size}
 
 
+async def run_s3(case: str, url: str, size: int, count: int, backend: str) -> dict[str, float]:
+    """``S3Storage`` on the nginx bucket ``bench``: signing, checks and XML parsing included."""
+    # The storage's pool is the library's own transport (the default), whatever the environment.
+    os.environ.pop("LITESTAR_STORAGES_HTTP_TRANSPORT", None)
+    from litestar_storages import S3Config, S3Storage
+
+    config = S3Config(
+        bucket="bench",
+        endpoint_url=url,
+        addressing_style="path",
+        region="us-east-1",
+        provider="generic",  # no conditional writes, no x-amz-checksum-*: nginx has neither
+        access_key_id="AKIDBENCHMARKEXAMPLE",
+        secret_access_key="bench/secret/key/not/checked/by/nginx",
+        max_pool_connections=CONCURRENCY * 2,
+        connect_timeout=120,
+        read_timeout=120,
+    )
+    async with S3Storage(config) as storage:
+        if case == "small":
+
+            async def one() -> None:
+                assert len(await storage.get_bytes("small.bin")) == 4096
+
+            await concurrently(WARMUP, one, backend)
+            done = measure()
+            await concurrently(count, one, backend)
+            return {**done(), "ops": count}
+        # Outside the measurement, like the bare clients' set-up: the HTTP stack and the signer
+        # are imported on the first request (one HeadObject).
+        assert await storage.exists("small.bin")
+        if case == "get":
+            done = measure()
+            received = 0
+            async with storage.get("large.bin") as stream:
+                async for chunk in stream:
+                    received += len(chunk)
+            assert received == size, received
+            return {**done(), "bytes": received}
+        done = measure()
+        stored = await storage.put(f"put/s3-{backend}.bin", Body(size))
+        assert stored.key == f"put/s3-{backend}.bin", stored
+        return {**done(), "bytes": size}
+
+
 async def run_aiohttp(case: str, url: str, size: int, count: int) -> dict[str, float]:
     import aiohttp
 
@@ -341,6 +410,10 @@ def worker(args: argparse.Namespace) -> None:
         result = asyncio.run(run_aiohttp(case, args.url, args.size, args.count))
     elif client == "obstore":
         result = asyncio.run(run_obstore(case, args.url, args.size, args.count))
+    elif client == "s3":
+        import anyio
+
+        result = anyio.run(run_s3, case, args.url, args.size, args.count, backend, backend=backend)
     else:
         import anyio
 
@@ -359,7 +432,7 @@ def available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def plan(cases: list[str]) -> list[tuple[str, str, str]]:
+def plan(cases: list[str], clients: set[str] | None) -> list[tuple[str, str, str]]:
     runs = []
     for case in cases:
         if available("aiohttp"):
@@ -367,12 +440,12 @@ def plan(cases: list[str]) -> list[tuple[str, str, str]]:
         for backend in ("asyncio", "trio"):
             if backend == "trio" and not available("trio"):
                 continue
-            runs += [(client, backend, case) for client in HTTPX_CLIENTS]
+            runs += [(client, backend, case) for client in LOOP_CLIENTS]
         if available("obstore"):
             runs.append(("obstore", "asyncio", case))
         if case in ("get", "put") and shutil.which("curl"):
             runs.append(("curl", "-", case))
-    return runs
+    return [run for run in runs if clients is None or run[0] in clients]
 
 
 def parse_size(text: str) -> int:
@@ -388,6 +461,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--size", type=parse_size, default=1024**3)
     parser.add_argument("--cases", default="small,get,put")
+    parser.add_argument(
+        "--clients", help="comma-separated subset, e.g. fast-direct,s3 (default: all installed)"
+    )
+    parser.add_argument("--quick", action="store_true", help="3 rounds, 256 MiB, 2,000 small GETs")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
@@ -395,13 +472,16 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
+    if args.quick:
+        args.rounds, args.size, args.count = 3, 256 * 1024**2, 2000
 
     cpus = sorted(os.sched_getaffinity(0))
     server_cpu, client_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
     version = sys.version.split()[0]
     print(f"python {version}, CPUs {cpus}: nginx on {server_cpu}, clients on {client_cpu}")
     nginx = Nginx(args.size, server_cpu)
-    runs = plan(args.cases.split(","))
+    clients = set(args.clients.split(",")) if args.clients else None
+    runs = plan(args.cases.split(","), clients)
     results: dict[tuple[str, str, str], list[dict[str, float]]] = {run: [] for run in runs}
     try:
         for round_number in range(1, args.rounds + 1):
@@ -434,11 +514,14 @@ def main() -> None:
                     timeout=900,
                     check=False,
                 )
-                for stored in (nginx.root / "put").glob("*"):
-                    stored.unlink()  # tmpfs is memory: keep one uploaded GiB at most
+                stored = nginx.stored_bytes()
+                nginx.clear_uploads()
                 lines = done.stdout.strip().splitlines()
                 if not lines or not lines[-1].startswith("{"):
                     print(f"  {' '.join(run)} failed:\n{done.stderr[-2000:]}", flush=True)
+                    continue
+                if run[2] == "put" and stored != args.size:
+                    print(f"  {' '.join(run)} failed: nginx stored {stored} bytes", flush=True)
                     continue
                 if done.returncode != 0:
                     # obstore's runtime aborts at interpreter exit after a streamed GET; the
@@ -516,6 +599,31 @@ def report(results: dict[tuple[str, str, str], list[Sample]], args: argparse.Nam
                 rows.append([client, backend, r, r / base_rate, r / curl_rate, c, c / base_cpu])
             columns = [("client", ""), ("loop", ""), ("MB/s", ".0f"), ("x aiohttp", ".2f")]
             columns += [("x curl", ".2f"), ("CPU s", ".2f"), ("x aiohttp", ".2f")]
+        table(columns, rows)
+
+    # S3Storage against the bare transport it sends through, loop by loop.
+    rows = []
+    for case in args.cases.split(","):
+        throughput, cpu, unit = (ops, cpu_ms, "ops/s") if case == "small" else (rate, cpu_s, "MB/s")
+        for backend in ("asyncio", "trio"):
+            s3 = results.get(("s3", backend, case))
+            bare = results.get(("fast-direct", backend, case))
+            if not s3 or not bare:
+                continue
+            t_s3, t_bare = median(s3, throughput), median(bare, throughput)
+            c_s3, c_bare = median(s3, cpu), median(bare, cpu)
+            met = t_s3 / t_bare >= 1 / S3_TARGET and c_s3 / c_bare <= S3_TARGET
+            rows.append([f"{case} {unit}", backend, t_s3, t_bare, t_s3 / t_bare])
+            rows[-1] += [c_s3, c_bare, c_s3 / c_bare, "yes" if met else "MISSED"]
+    if rows:
+        print(
+            f"\nS3Storage vs bare transport (fast-direct), same loop: target >= "
+            f"{1 / S3_TARGET:.2f}x throughput, <= {S3_TARGET}x CPU (CPU: ms per small GET, "
+            "seconds per large GET/PUT)"
+        )
+        columns = [("case", ""), ("loop", ""), ("s3", ".0f"), ("fast-direct", ".0f")]
+        columns += [("x thruput", ".2f"), ("s3 CPU", ".3f"), ("bare CPU", ".3f")]
+        columns += [("x CPU", ".2f"), ("target", "")]
         table(columns, rows)
 
 
