@@ -6,7 +6,10 @@ import io
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from litestar_storages._chunks import aiter_chunks, aiter_parts, check_data, data_length
 
@@ -113,3 +116,16 @@ async def test_parts_have_exact_size_except_the_last(
     chunks: list[bytes], part_size: int, expected: list[bytes]
 ) -> None:
     assert await _collect(aiter_parts(_agen(*chunks), part_size)) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    chunks=st.lists(st.binary(max_size=40), max_size=12),
+    part_size=st.integers(min_value=1, max_value=33),
+)
+def test_parts_regroup_any_chunking_exactly(chunks: list[bytes], part_size: int) -> None:
+    parts = anyio.run(_collect, aiter_parts(_agen(*chunks), part_size))
+    assert b"".join(parts) == b"".join(chunks)
+    assert all(type(part) is bytes for part in parts)
+    assert all(len(part) == part_size for part in parts[:-1])
+    assert not parts or 0 < len(parts[-1]) <= part_size
