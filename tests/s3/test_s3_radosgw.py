@@ -193,3 +193,25 @@ async def test_a_presigned_post_over_the_size_limit_is_refused(storage: S3Storag
         )
     assert response.status_code in (400, 403)
     assert not await storage.exists("forms/big")
+
+
+@needs_radosgw
+async def test_unsigned_payload_uploads_are_accepted() -> None:
+    # radosgw verifies the signature over "UNSIGNED-PAYLOAD" for single and multipart uploads.
+    config = S3Config(
+        bucket=_ENV["BUCKET"],
+        endpoint_url=_ENV["ENDPOINT"],
+        access_key_id=_ENV["ACCESS_KEY_ID"],
+        secret_access_key=_ENV["SECRET_ACCESS_KEY"],
+        prefix=f"radosgw-tests/{uuid.uuid4().hex}/",
+        provider="ceph",
+        unsigned_payload=True,
+    )
+    body = os.urandom(11 * 1024 * 1024)  # two parts of the default 8 MiB
+    async with S3Storage(config) as storage:
+        await storage.put("single", b"small body")
+        await storage.put("multi", body)
+        assert await storage.get_bytes("single") == b"small body"
+        assert await storage.get_bytes("multi") == body
+        await storage.delete("single")
+        await storage.delete("multi")

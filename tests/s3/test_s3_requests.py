@@ -395,3 +395,34 @@ async def test_a_failed_part_copy_aborts_the_upload(
 
 def created_with(route: respx.Route, header: str) -> str:
     return str(route.calls.last.request.headers[header])
+
+
+async def test_unsigned_payload_signs_no_body_hash(opener: Any, router: respx.Router) -> None:
+    body = b"x" * 100
+    md5 = hashlib.md5(body).hexdigest()
+    put = router.put("/bucket/small").respond(200, headers={"etag": f'"{md5}"'})
+    router.post("/bucket/big", params={"uploads": ""}).respond(
+        200,
+        content=b"<InitiateMultipartUploadResult><UploadId>U</UploadId></InitiateMultipartUploadResult>",
+    )
+    part = router.put("/bucket/big", params={"uploadId": "U"}).respond(
+        200, headers={"etag": '"e1"'}
+    )
+    async with opener(provider="aws", addressing_style="path", unsigned_payload=True) as storage:
+        await storage.put("small", body)
+        upload = await storage.start_multipart_upload("big")
+        await storage.upload_part(upload, 1, body)
+    for request in (only(put), only(part)):
+        assert request.headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
+        assert "x-amz-checksum-sha256" not in request.headers  # it would need the SHA-256
+        assert request.content == body
+        assert sigv4_is_valid(request)
+
+
+async def test_a_wrong_etag_is_still_caught_with_an_unsigned_payload(
+    opener: Any, router: respx.Router
+) -> None:
+    router.put("/bucket/k").respond(200, headers={"etag": f'"{hashlib.md5(b"other").hexdigest()}"'})
+    async with opener(addressing_style="path", unsigned_payload=True) as storage:
+        with pytest.raises(StorageError, match="MD5"):
+            await storage.put("k", b"sent")

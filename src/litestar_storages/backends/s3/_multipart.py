@@ -78,7 +78,7 @@ async def upload_part(
             key=upload.key,
             backend="s3",
         )
-    sha_hex, _, _ = await payload_digests(body)
+    sha_hex, _, _ = await payload_digests(body, unsigned=storage.config.unsigned_payload)
     result = await storage._call(
         lambda s, ep: client.upload_part(
             s,

@@ -177,6 +177,11 @@ class S3Config:
             instance metadata off; ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` moves it).
         http_transport: ``"fast"`` (the library's HTTP/1.1 transport) or ``"httpx"`` (httpx's
             stock transport). Env: ``LITESTAR_STORAGES_HTTP_TRANSPORT``; default ``"fast"``.
+        unsigned_payload: Sign ``UNSIGNED-PAYLOAD`` instead of the SHA-256 of PutObject and
+            UploadPart bodies. Saves hashing every uploaded byte (about 0.7 CPU s per GiB), at
+            the cost of S3's check that the body arrived as sent: only TLS then protects it in
+            transit (PutObject's ETag is still compared with the body's MD5). Meant for
+            ``https`` endpoints; over plain ``http`` nothing protects the body.
     """
 
     bucket: str
@@ -204,6 +209,7 @@ class S3Config:
     proxy_url: str | None = field(default=None, repr=False)  # may carry a password
     ec2_metadata_v1: bool = False
     http_transport: HttpTransport | None = None
+    unsigned_payload: bool = False
 
     def __post_init__(self) -> None:
         problems = check_http_settings(self)

@@ -51,7 +51,7 @@ from litestar_storages.exceptions import (
 )
 from litestar_storages.progress import ProgressCallback, ProgressReporter
 from litestar_storages.retry import RetryConfig
-from litestar_storages.signing.sigv4 import AwsCredentials, SigningKeyCache
+from litestar_storages.signing.sigv4 import UNSIGNED_PAYLOAD, AwsCredentials, SigningKeyCache
 
 if TYPE_CHECKING:
     import httpx
@@ -76,22 +76,31 @@ _REGION_CODES = frozenset(
 )
 
 
-def _digests(body: bytes, md5: bool) -> tuple[str, str, str]:
-    sha = hashlib.sha256(body)
+def _digests(body: bytes, md5: bool, sha256: bool) -> tuple[str, str, str]:
     md5_hex = hashlib.md5(body, usedforsecurity=False).hexdigest() if md5 else ""
+    if not sha256:
+        return UNSIGNED_PAYLOAD, md5_hex, ""
+    sha = hashlib.sha256(body)
     return sha.hexdigest(), md5_hex, base64.b64encode(sha.digest()).decode("ascii")
 
 
-async def payload_digests(body: bytes, *, md5: bool = False) -> tuple[str, str, str]:
-    """(sha256 hex, md5 hex or "", sha256 base64) of ``body``, in a worker thread when large.
+async def payload_digests(
+    body: bytes, *, md5: bool = False, unsigned: bool = False
+) -> tuple[str, str, str]:
+    """(``x-amz-content-sha256``, md5 hex or "", sha256 base64 or "") of ``body``, hashed in a
+    worker thread when large.
 
-    The MD5 is only worth computing where the ETag will be compared with it (PutObject).
+    ``unsigned`` (``S3Config.unsigned_payload``): no SHA-256 at all, ``UNSIGNED-PAYLOAD`` is
+    signed instead. The MD5 is only worth computing where the ETag will be compared with it
+    (PutObject).
     """
+    if not md5 and unsigned:
+        return UNSIGNED_PAYLOAD, "", ""
     if len(body) >= _HASH_IN_THREAD:
         import anyio.to_thread
 
-        return await anyio.to_thread.run_sync(_digests, body, md5)
-    return _digests(body, md5)
+        return await anyio.to_thread.run_sync(_digests, body, md5, not unsigned)
+    return _digests(body, md5, not unsigned)
 
 
 class S3Storage(BaseStorage):
@@ -375,7 +384,9 @@ class S3Storage(BaseStorage):
         conditional = not overwrite and await self._refuse_existing(
             key, ep.traits.conditional_writes
         )
-        sha_hex, md5_hex, sha_b64 = await payload_digests(body, md5=True)
+        sha_hex, md5_hex, sha_b64 = await payload_digests(
+            body, md5=True, unsigned=self.config.unsigned_payload
+        )
         try:
             result = await self._call(
                 lambda s, ep: client.put_object(
@@ -387,7 +398,7 @@ class S3Storage(BaseStorage):
                     content_type=content_type,
                     metadata=metadata,
                     if_none_match=conditional,
-                    checksum_sha256=sha_b64 if ep.traits.checksum_sha256 else None,
+                    checksum_sha256=sha_b64 if sha_b64 and ep.traits.checksum_sha256 else None,
                 )
             )
         except StoragePreconditionFailedError as exc:
