@@ -50,6 +50,14 @@ def _module_level_imports(tree: ast.Module) -> list[str]:
     return names
 
 
+def _printed_by(code: str) -> str:
+    """What ``code`` prints when run in a fresh interpreter (nothing imported yet)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
 def _relative(module: Path) -> str:
     return module.relative_to(SIGNING_DIR).as_posix()
 
@@ -109,10 +117,7 @@ def test_importing_the_signers_loads_no_crypto_library() -> None:
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'cryptography', 'jwt'})\n"
         "print(','.join(loaded))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    assert _printed_by(code) == ""
 
 
 def test_the_sigv4_signer_alone_loads_no_crypto_library() -> None:
@@ -121,10 +126,7 @@ def test_the_sigv4_signer_alone_loads_no_crypto_library() -> None:
         "from litestar_storages.signing import sigv4\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'cryptography', 'jwt'}))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
+    assert _printed_by(code) == "[]"
 
 
 def test_presigning_with_sigv4_loads_neither_chunked_uploads_nor_post_policies() -> None:
@@ -143,10 +145,16 @@ sigv4.sign_headers(
 package = "litestar_storages.signing.sigv4"
 print(sorted({"json", f"{package}._chunked", f"{package}._post"} & set(sys.modules)))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    assert _printed_by(code) == "[]"
+
+
+def test_importing_the_sigv4_post_policy_signer_defers_json_to_the_first_policy() -> None:
+    code = (
+        "import sys\n"
+        "from litestar_storages.signing.sigv4 import presigned_post\n"
+        "print('json' in sys.modules)\n"
     )
-    assert result.stdout.strip() == "[]"
+    assert _printed_by(code) == "False"
 
 
 def test_sigv4_names_of_lazily_imported_modules_resolve_to_their_definitions() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,10 @@ def post_policy_document(expiration: datetime, conditions: Sequence[PolicyCondit
 
     Compact JSON (``{"expiration": ..., "conditions": [...]}``) encoded as base64.
     """
+    # Imported here: the S3 backend imports this module, and json is the costliest import of
+    # its presigning path, needed only when a POST policy is signed.
+    import json
+
     document = {"expiration": format_iso8601(expiration), "conditions": list(conditions)}
     text = json.dumps(document, separators=(",", ":"))
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
