@@ -21,22 +21,29 @@ TRANSPORTS: dict[str, type[httpx.AsyncBaseTransport]] = {
     "fast": FastTransport,
     "httpx": httpx.AsyncHTTPTransport,
 }
+# The send loop hands FastTransport each request as parts (``send_direct``); anything else gets
+# an httpx.Request through ``handle_async_request``.
+ENTRY_POINTS: dict[str, tuple[str, ...]] = {
+    "fast": ("send_direct", "handle_async_request"),
+    "httpx": ("handle_async_request",),
+}
 
 
 def count_requests(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Count ``handle_async_request`` calls per transport class from now on."""
+    """Count the requests each transport class is given from now on."""
     counts: Counter[str] = Counter()
     for name, cls in TRANSPORTS.items():
-        original = cls.handle_async_request
+        for entry in ENTRY_POINTS[name]:
+            original = getattr(cls, entry)
 
-        async def counted(
-            self: Any, request: httpx.Request, *, _name: str = name, _original: Any = original
-        ) -> httpx.Response:
-            counts[_name] += 1
-            response: httpx.Response = await _original(self, request)
-            return response
+            async def counted(
+                self: Any, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any
+            ) -> httpx.Response:
+                counts[_name] += 1
+                response: httpx.Response = await _original(self, *args, **kwargs)
+                return response
 
-        monkeypatch.setattr(cls, "handle_async_request", counted)
+            monkeypatch.setattr(cls, entry, counted)
     return counts
 
 

@@ -376,3 +376,28 @@ async def test_an_injected_client_is_used_through_client_send() -> None:
         await sender.handle.release()
         assert not client.is_closed
     assert route.called
+
+
+async def test_an_injected_client_sees_an_ordinary_request_with_every_header() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        sender = Sender(
+            ClientHandle(PoolOptions(), client=client), backend="test", signer=RecordingSigner()
+        )
+        await sender.send(HttpRequest("PUT", ORIGIN, "/b/k", headers={"x-a": "1"}, body=b"abc"))
+    request = seen[0]
+    assert type(request) is httpx.Request
+    assert request.url == httpx.URL("http://store.test/b/k")
+    assert request.content == b"abc"
+    assert [name for name, _ in request.headers.multi_items()] == [
+        "host",
+        "user-agent",
+        "x-a",
+        "authorization",
+        "content-length",
+    ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -25,14 +26,51 @@ from litestar_storages._http._h1parse import (
     ResponseHead,
 )
 
-__all__ = ["Release", "make_response"]
+__all__ = ["Release", "RequestSource", "make_response"]
 
 Release = Callable[[Connection, bool], None]
+
+RequestSource = httpx.Request | Callable[[], httpx.Request]
+"""The request a response answers, or a function that builds it when it is first asked for."""
+
+
+class _LazyRequestResponse(httpx.Response):
+    """An ``httpx.Response`` whose ``request`` is built the first time it is read.
+
+    For requests sent through `FastTransport.send_direct`, which never needed an
+    ``httpx.Request`` to reach the wire: parsing the URL and building one costs about as much
+    CPU as the rest of a small exchange, and only error reporting ever looks at it. httpx's
+    own code reads the private ``_request`` directly in two places: ``raise_for_status``
+    (covered below) and the ``request`` it attaches to errors raised while reading the body,
+    which these responses leave unset (the library maps those errors itself).
+    """
+
+    def __init__(
+        self, *args: Any, build_request: Callable[[], httpx.Request], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._build_request = build_request
+
+    @property
+    def request(self) -> httpx.Request:
+        """The request this response answers (built on first use)."""
+        if self._request is None:
+            self._request = self._build_request()
+        return self._request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._request = value
+
+    def raise_for_status(self) -> httpx.Response:
+        """As httpx's, which needs the request."""
+        _ = self.request
+        return super().raise_for_status()
 
 
 def make_response(
     conn: Connection,
-    request: httpx.Request,
+    request: RequestSource,
     head: ResponseHead,
     *,
     reusable: bool,
@@ -40,7 +78,10 @@ def make_response(
     release: Release,
 ) -> httpx.Response:
     """The ``httpx.Response`` for ``head``, its body streaming from ``conn`` (after whatever
-    of it already sits in ``conn.rbuf``); ``release(conn, reusable)`` is called exactly once."""
+    of it already sits in ``conn.rbuf``); ``release(conn, reusable)`` is called exactly once.
+
+    ``request`` is the request it answers, or a function building it on first use.
+    """
     rest = conn.rbuf
     conn.rbuf = b""
     stream: httpx.AsyncByteStream
@@ -68,13 +109,20 @@ def make_response(
             )
     else:
         stream = _CloseBody(conn, release, read_timeout, rest)
-    response = httpx.Response(
-        head.status,
-        headers=head.headers,
-        stream=stream,
-        request=request,
-        extensions={"http_version": head.http_version, "reason_phrase": head.reason},
-    )
+    extensions = {"http_version": head.http_version, "reason_phrase": head.reason}
+    response: httpx.Response
+    if isinstance(request, httpx.Request):
+        response = httpx.Response(
+            head.status, headers=head.headers, stream=stream, request=request, extensions=extensions
+        )
+    else:
+        response = _LazyRequestResponse(
+            head.status,
+            headers=head.headers,
+            stream=stream,
+            extensions=extensions,
+            build_request=request,
+        )
     if head.ascii:
         # Spares httpx decoding every header to guess (public setter; saves ~10% of aread).
         response.headers.encoding = "ascii"

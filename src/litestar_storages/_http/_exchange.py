@@ -16,13 +16,13 @@ streams of `_body`, which owns the connection until the body is complete.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from typing import Any
 
 import anyio
 import httpx
 
-from litestar_storages._http._body import Release, make_response
+from litestar_storages._http._body import Release, RequestSource, make_response
 from litestar_storages._http._connection import (
     HEAD_READ_SIZE,
     Connection,
@@ -34,7 +34,14 @@ from litestar_storages._http._h1parse import (
     parse_head,
 )
 
-__all__ = ["Progress", "RequestHead", "Timeouts", "build_request_head", "exchange"]
+__all__ = [
+    "Progress",
+    "RequestHead",
+    "Timeouts",
+    "build_request_head",
+    "exchange",
+    "head_from_parts",
+]
 
 Timeouts = dict[str, float | None]
 
@@ -100,18 +107,28 @@ def build_request_head(request: httpx.Request) -> RequestHead:
         httpx.LocalProtocolError: CR, LF or NUL in the method, target or a header; a header
             name or method that is not a token; unusable framing headers.
     """
+    return head_from_parts(request.method, request.url.raw_path or b"/", request.headers.raw)
+
+
+def head_from_parts(
+    method_name: str, target: bytes, raw: Sequence[tuple[bytes, bytes]]
+) -> RequestHead:
+    """`build_request_head` from the method, the request target and the headers in wire order
+    (what ``httpx.Request`` would hold): one set of checks for both ways into the transport.
+
+    Raises:
+        httpx.LocalProtocolError: As `build_request_head`.
+    """
     try:
-        method = request.method.encode("ascii")
+        method = method_name.encode("ascii")
     except UnicodeEncodeError:
-        raise httpx.LocalProtocolError(f"invalid method: {request.method[:60]!r}") from None
+        raise httpx.LocalProtocolError(f"invalid method: {method_name[:60]!r}") from None
     _check_token(method, "method")
-    target = request.url.raw_path or b"/"
     if b" " in target:
         raise httpx.LocalProtocolError("space in the request target")
     parts: list[bytes] = [method, b" ", target, b" HTTP/1.1\r\n"]
     content_length = -1
     chunked = expect = close = False
-    raw = request.headers.raw
     for name, value in raw:
         if name not in _VALID_TOKENS:
             _check_token(name, "header name")
@@ -149,12 +166,19 @@ def build_request_head(request: httpx.Request) -> RequestHead:
     )
 
 
-def request_body(request: httpx.Request) -> bytes | None:
-    """The body as bytes when the request holds it in memory (replayable), else ``None``."""
+def request_body(request: httpx.Request) -> bytes | AsyncIterable[bytes]:
+    """The body: ``bytes`` when the request holds it in memory (replayable), else its stream.
+
+    Raises:
+        RuntimeError: The body is a synchronous stream (an ``httpx.Client`` request).
+    """
     try:
         return request.content
     except httpx.RequestNotRead:
-        return None
+        pass
+    if not isinstance(request.stream, httpx.AsyncByteStream):
+        raise RuntimeError("the request body is not an async stream")
+    return request.stream
 
 
 # -- reading the response head -------------------------------------------------------------------
@@ -352,9 +376,9 @@ async def _send_chunks(  # noqa: PLR0917 - private helper of _send_body
 
 async def exchange(
     conn: Connection,
-    request: httpx.Request,
+    request: RequestSource,
     head: RequestHead,
-    body: bytes | None,
+    content: bytes | AsyncIterable[bytes],
     *,
     timeouts: Timeouts,
     release: Release,
@@ -362,10 +386,11 @@ async def exchange(
     continue_timeout: float,
     busy: bool = False,
 ) -> httpx.Response:
-    """Send ``request`` on ``conn`` and return its response, streaming the body.
+    """Send ``head`` and ``content`` on ``conn`` and return the response, streaming its body.
 
-    The connection belongs to the returned response's stream, which calls
-    ``release(conn, reusable)`` exactly once: when the body is complete (or at once for a
+    ``request`` is the ``httpx.Request`` the response answers, or a function building it
+    (see `make_response`). The connection belongs to the returned response's stream, which
+    calls ``release(conn, reusable)`` exactly once: when the body is complete (or at once for a
     body already received with the head), or when it fails or is closed early. If this
     function raises, ``release`` has not been called and the caller closes ``conn``.
 
@@ -377,11 +402,12 @@ async def exchange(
     write_timeout = timeouts.get("write")
     read_timeout = timeouts.get("read")
     method = head.method
+    body: bytes | None = None
     stream: AsyncIterable[bytes] | None = None
-    if body is None:
-        if not isinstance(request.stream, httpx.AsyncByteStream):
-            raise RuntimeError("the request body is not an async stream")
-        stream = request.stream
+    if isinstance(content, bytes):
+        body = content
+    else:
+        stream = content
     body_sent = True
     final: ResponseHead | None = None
     if body is not None and not body and not head.chunked:

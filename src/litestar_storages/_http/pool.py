@@ -198,9 +198,10 @@ class Lease:
     Attributes:
         client: The shared (or injected) client.
         transport: The transport when the pool built the client itself, so the hot path may
-            call ``transport.handle_async_request`` directly (skipping httpx's cookie jar and
-            event hooks, which object stores do not need); ``None`` for injected clients, which
-            must go through ``client.send`` so the application's mocks, hooks and proxies apply.
+            call it directly (``FastTransport.send_direct``, else ``handle_async_request``),
+            skipping httpx's cookie jar and event hooks, which object stores do not need;
+            ``None`` for injected clients, which must go through ``client.send`` so the
+            application's mocks, hooks and proxies apply.
         timeout: The request ``timeout`` extension matching the client's settings.
     """
 

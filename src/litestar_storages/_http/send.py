@@ -20,7 +20,7 @@ The backend supplies the provider specifics: a :class:`~._http.auth.Signer`, an
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 
+from litestar_storages._http._direct import build_request
 from litestar_storages._http.clock import Clock, SkewedClock, system_clock
 from litestar_storages._http.errors import (
     ErrorParser,
@@ -40,6 +41,7 @@ from litestar_storages._http.errors import (
 )
 from litestar_storages._http.pool import ClientHandle, Lease
 from litestar_storages._http.request import HttpRequest
+from litestar_storages._http.transport import FastTransport
 from litestar_storages._version import __version__
 from litestar_storages._wire import parse_http_date
 from litestar_storages.exceptions import StorageError, StorageTimeoutError
@@ -52,52 +54,6 @@ __all__ = ["ResponseBody", "Sender", "parse_http_date", "retry_after_seconds"]
 
 USER_AGENT = f"litestar-storages/{__version__}"
 _MAX_ERROR_BODY = 64 * 1024
-
-
-class _InMemoryBody(httpx.ByteStream):
-    """A ``bytes`` request body whose async iteration needs no finalising.
-
-    httpx's own body streams iterate through async generators; a transport that stops
-    iterating part-way (an upload cancelled or failed mid-body on httpx's stock transport)
-    leaves the generator to the garbage collector, which trio reports as a ``ResourceWarning``.
-    """
-
-    def __init__(self, body: bytes) -> None:
-        super().__init__(body)
-        self._body = body
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return _Once(self._body)
-
-
-class _Once:
-    __slots__ = ("_chunk",)
-
-    def __init__(self, chunk: bytes) -> None:
-        self._chunk: bytes | None = chunk
-
-    def __aiter__(self) -> _Once:
-        return self
-
-    async def __anext__(self) -> bytes:
-        chunk = self._chunk
-        if chunk is None:
-            raise StopAsyncIteration
-        self._chunk = None
-        return chunk
-
-
-class _StreamedBody(httpx.AsyncByteStream):
-    """A streamed request body handed to the transport as the iterator it is (see
-    :class:`_InMemoryBody`); whoever produced it closes it."""
-
-    __slots__ = ("_source",)
-
-    def __init__(self, source: AsyncIterable[bytes]) -> None:
-        self._source = source
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return aiter(self._source)
 
 
 def retry_after_seconds(headers: httpx.Headers, now: datetime) -> float | None:
@@ -223,9 +179,8 @@ class Sender:
         headers = {"user-agent": USER_AGENT, **request.headers}
         if self.signer is not None:
             headers.update(await self.signer(request, now))
-        http_request = self._build(lease, request, headers)
         try:
-            response = await self._dispatch(lease, http_request)
+            response = await self._dispatch(lease, request, headers)
         except httpx.HTTPError as exc:
             raise self._transport_failure(request, exc) from exc
         try:
@@ -235,35 +190,34 @@ class Sender:
             raise
 
     @staticmethod
-    def _build(lease: Lease, request: HttpRequest, headers: dict[str, str]) -> httpx.Request:
+    async def _dispatch(
+        lease: Lease, request: HttpRequest, headers: dict[str, str]
+    ) -> httpx.Response:
+        # Every attempt is sent afresh: a new head (and httpx.Request where one is needed)
+        # from the freshly signed headers.
         body = request.body
-        if body is None and request.method in ("POST", "PUT"):
-            body = b""  # an explicit Content-Length: 0; some servers answer 411 without it
+        if body is None:
+            body = b""  # POST and PUT get an explicit Content-Length: 0 (some servers want 411)
+        transport = lease.transport
+        if isinstance(transport, FastTransport):
+            # Our own client and transport: skip httpx's client layer (cookie extraction,
+            # hooks), which object stores do not need and which costs as much CPU as a whole
+            # request elsewhere, and hand over the parts without building an httpx.Request.
+            return await transport.send_direct(
+                request.method, request.origin, request.target, headers, body, lease.timeout
+            )
         # One parse of the whole URL: the target is already percent-encoded and httpx keeps
         # escapes as they are (a third of the cost of parsing the origin and copying a path in).
-        url = httpx.URL(request.url)
-        built = httpx.Request(
-            request.method,
-            url,
-            headers=headers,
-            content=body,
-            extensions={"timeout": lease.timeout},
+        built = build_request(
+            request.method, request.url, headers, body, {"timeout": lease.timeout}
         )
-        if body:
-            # httpx framed the body (Content-Length, or chunked); only its iteration changes.
-            built.stream = _InMemoryBody(body) if isinstance(body, bytes) else _StreamedBody(body)
-        return built
-
-    @staticmethod
-    async def _dispatch(lease: Lease, request: httpx.Request) -> httpx.Response:
-        if lease.transport is not None:
-            # Our own client: skip httpx's client layer (cookie extraction, hooks), which object
-            # stores do not need and which costs as much CPU as a whole request elsewhere.
-            response = await lease.transport.handle_async_request(request)
-            response.request = request
+        if transport is not None:
+            # Our own client over another transport (httpx's stock one): still no client layer.
+            response = await transport.handle_async_request(built)
+            response.request = built
             return response
         # An application's client: go through it so its mocks, hooks and proxies apply.
-        return await lease.client.send(request, stream=True, follow_redirects=False)
+        return await lease.client.send(built, stream=True, follow_redirects=False)
 
     def _transport_failure(self, request: HttpRequest, exc: httpx.HTTPError) -> _AttemptFailed:
         error, kind = map_transport_error(

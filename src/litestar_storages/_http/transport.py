@@ -8,8 +8,8 @@ Plugging it in::
 
     transport = create_transport(verify=True, limits=limits, timeout=timeout)
     client = httpx.AsyncClient(transport=transport, cookies=NullCookieJar(), ...)
-    # the library's own hot path may skip the client layer:
-    response = await transport.handle_async_request(request)
+    # the library's own hot path skips the client layer, and the httpx.Request too:
+    response = await transport.send_direct("GET", origin, target, headers, b"", timeouts)
 
 Behaviour that differs from ``httpx.AsyncHTTPTransport``, on purpose or not yet:
 
@@ -42,19 +42,28 @@ from __future__ import annotations
 import os
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable, Mapping
 from http.cookiejar import Cookie, CookieJar
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from litestar_storages._http._body import RequestSource
 from litestar_storages._http._connection import open_connection
+from litestar_storages._http._direct import (
+    Origin,
+    build_request,
+    parse_origin,
+    sent_unchanged,
+    wire_headers,
+)
 from litestar_storages._http._exchange import (
     Progress,
     RequestHead,
     Timeouts,
     build_request_head,
     exchange,
+    head_from_parts,
     request_body,
 )
 from litestar_storages._http._pool_h1 import ConnectionPool, PoolStats
@@ -81,6 +90,7 @@ _IDEMPOTENT = frozenset({b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE
 _RETRYABLE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 Key = tuple[bytes, bytes, int]
+_MAX_ORIGINS = 256
 
 
 class NullCookieJar(CookieJar):
@@ -148,6 +158,7 @@ class FastTransport(httpx.AsyncBaseTransport):
         rules = ProxyRules() if trust_env else None
         self._proxy_rules = rules if rules is not None and rules.active else None
         self._routes: dict[Key, httpx.AsyncBaseTransport | None] = {}
+        self._origins: dict[str, Origin | None] = {}  # send_direct's origins, parsed once
         self._stock: dict[str | None, httpx.AsyncHTTPTransport] = {}
         self._all_stock = direct == "httpx"
         self._closed = False
@@ -190,22 +201,59 @@ class FastTransport(httpx.AsyncBaseTransport):
                 return await route.handle_async_request(request)
         timeouts: Timeouts = request.extensions.get("timeout") or self._timeouts
         head = build_request_head(request)
-        body = request_body(request)
+        return await self._send(request, key, head, request_body(request), timeouts)
+
+    async def send_direct(  # noqa: PLR0917 - the parts of one request, in their usual order
+        self,
+        method: str,
+        origin: str,
+        target: str,
+        headers: Mapping[str, str],
+        content: bytes | AsyncIterable[bytes],
+        timeouts: Timeouts | None = None,
+    ) -> httpx.Response:
+        """Send a request given as its parts: the library's own hot path.
+
+        The same bytes reach the wire as from ``handle_async_request(httpx.Request(method,
+        origin + target, headers=headers, content=content))``, without building that request
+        and parsing its URL for each attempt (see ``_direct``): the response's ``request`` is
+        built only if something reads it. Requests this path cannot send as they are (a target
+        httpx would rewrite, an origin with more than scheme, host and port, a proxied origin)
+        are sent through exactly that ``httpx.Request``.
+
+        Args:
+            method: The method.
+            origin: ``scheme://host[:port]``.
+            target: The request target (path and query), percent-encoded.
+            headers: The headers (``Host`` and the body's framing are added as httpx adds them).
+            content: The body: ``bytes``, or a stream sent once.
+            timeouts: httpx's ``timeout`` extension (``None``: the transport's own).
+
+        Raises:
+            Exception: As `handle_async_request`.
+        """
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        method = method.upper()
+        extensions: dict[str, object] = {"timeout": timeouts} if timeouts is not None else {}
+        parsed = self._origin(origin)
         if (
-            self._expect_threshold is not None
-            and head.content_length >= self._expect_threshold
-            and not head.expect_continue
-            and head.method in (b"PUT", b"POST")
+            parsed is None
+            or self._proxy_rules is not None
+            or self._all_stock
+            or not sent_unchanged(origin, target)
         ):
-            head.data = head.data[:-2] + b"Expect: 100-continue\r\n\r\n"
-            head.expect_continue = True
-        pool = self._pool
-        await pool.acquire(timeouts.get("pool"))
-        try:
-            return await self._send(request, key, head, body, timeouts)
-        except BaseException:
-            pool.release_slot()
-            raise
+            built = build_request(method, origin + target, headers, content, extensions)
+            response = await self.handle_async_request(built)
+            response.request = built  # httpx's own transport leaves that to the client
+            return response
+        raw = wire_headers(method, parsed.netloc, headers, content)
+        head = head_from_parts(method, target.encode("ascii"), raw)
+
+        def request() -> httpx.Request:
+            return build_request(method, origin + target, raw, content, extensions)
+
+        return await self._send(request, parsed.key, head, content, timeouts or self._timeouts)
 
     async def aclose(self) -> None:
         """Close every connection, including those of responses still being read."""
@@ -219,12 +267,46 @@ class FastTransport(httpx.AsyncBaseTransport):
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _origin(self, origin: str) -> Origin | None:
+        try:
+            return self._origins[origin]
+        except KeyError:
+            pass
+        if len(self._origins) >= _MAX_ORIGINS:
+            self._origins.clear()  # a process talks to a handful of origins; never grow unbounded
+        parsed = self._origins[origin] = parse_origin(origin)
+        return parsed
+
     async def _send(
         self,
-        request: httpx.Request,
+        request: RequestSource,
         key: Key,
         head: RequestHead,
-        body: bytes | None,
+        content: bytes | AsyncIterable[bytes],
+        timeouts: Timeouts,
+    ) -> httpx.Response:
+        if (
+            self._expect_threshold is not None
+            and head.content_length >= self._expect_threshold
+            and not head.expect_continue
+            and head.method in (b"PUT", b"POST")
+        ):
+            head.data = head.data[:-2] + b"Expect: 100-continue\r\n\r\n"
+            head.expect_continue = True
+        pool = self._pool
+        await pool.acquire(timeouts.get("pool"))
+        try:
+            return await self._exchange(request, key, head, content, timeouts)
+        except BaseException:
+            pool.release_slot()
+            raise
+
+    async def _exchange(
+        self,
+        request: RequestSource,
+        key: Key,
+        head: RequestHead,
+        content: bytes | AsyncIterable[bytes],
         timeouts: Timeouts,
     ) -> httpx.Response:
         pool = self._pool
@@ -246,7 +328,7 @@ class FastTransport(httpx.AsyncBaseTransport):
                     conn,
                     request,
                     head,
-                    body,
+                    content,
                     timeouts=timeouts,
                     release=pool.release,
                     progress=progress,
