@@ -26,9 +26,11 @@ signatures are not checked, but every request is built, signed and its answer pa
 S3): ``get_bytes("small.bin")``; ``async for chunk in get("large.bin")``; ``put`` of the same
 1 MiB pieces as an async iterator, which becomes a multipart upload (CreateMultipartUpload,
 ``--size`` / 8 MiB UploadParts four at a time, each hashed with SHA-256 for its signature,
-CompleteMultipartUpload, HeadObject). A second table sets it against ``fast-direct`` on the same
-loop. Target (issue 9): ``S3Storage`` within 1.3x of the bare transport, i.e. >= 0.77x its
-throughput at <= 1.3x its CPU.
+CompleteMultipartUpload, HeadObject). ``s3-unsigned`` (PUT only) is the same with
+``S3Config(unsigned_payload=True)``: the parts are not hashed, as a TLS deployment may choose. A
+second table sets both against ``fast-direct`` on the same loop. Target (issue 9):
+``S3Storage`` within 1.3x of the bare transport, i.e. >= 0.77x its throughput at <= 1.3x its
+CPU.
 
 Peers are optional (``bench/requirements.txt``, in ``.venv-bench``)::
 
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -268,7 +271,9 @@ async def run_httpx(  # noqa: PLR0917 - called through anyio.run's positional ar
         return {**done(), "bytes": size}
 
 
-async def run_s3(case: str, url: str, size: int, count: int, backend: str) -> dict[str, float]:
+async def run_s3(  # noqa: PLR0917 - called through anyio.run's positional arguments
+    case: str, url: str, size: int, count: int, backend: str, unsigned: bool = False
+) -> dict[str, float]:
     """``S3Storage`` on the nginx bucket ``bench``: signing, checks and XML parsing included."""
     # The storage's pool is the library's own transport (the default), whatever the environment.
     os.environ.pop("LITESTAR_STORAGES_HTTP_TRANSPORT", None)
@@ -285,6 +290,7 @@ async def run_s3(case: str, url: str, size: int, count: int, backend: str) -> di
         max_pool_connections=CONCURRENCY * 2,
         connect_timeout=120,
         read_timeout=120,
+        unsigned_payload=unsigned,
     )
     async with S3Storage(config) as storage:
         if case == "small":
@@ -410,10 +416,13 @@ def worker(args: argparse.Namespace) -> None:
         result = asyncio.run(run_aiohttp(case, args.url, args.size, args.count))
     elif client == "obstore":
         result = asyncio.run(run_obstore(case, args.url, args.size, args.count))
-    elif client == "s3":
+    elif client in ("s3", "s3-unsigned"):
         import anyio
 
-        result = anyio.run(run_s3, case, args.url, args.size, args.count, backend, backend=backend)
+        unsigned = client == "s3-unsigned"
+        result = anyio.run(
+            run_s3, case, args.url, args.size, args.count, backend, unsigned, backend=backend
+        )
     else:
         import anyio
 
@@ -441,6 +450,8 @@ def plan(cases: list[str], clients: set[str] | None) -> list[tuple[str, str, str
             if backend == "trio" and not available("trio"):
                 continue
             runs += [(client, backend, case) for client in LOOP_CLIENTS]
+            if case == "put":
+                runs.append(("s3-unsigned", backend, case))
         if available("obstore"):
             runs.append(("obstore", "asyncio", case))
         if case in ("get", "put") and shutil.which("curl"):
@@ -540,7 +551,7 @@ def median(samples: list[dict[str, float]], key: Callable[[dict[str, float]], fl
 def table(columns: list[tuple[str, str]], rows: list[list[object]]) -> None:
     """Print rows under headers; each column is (header, format spec)."""
     widths = [max(9, len(header)) for header, _ in columns]
-    widths[0], widths[1] = 12, 8
+    widths[0], widths[1] = 20, 8
     print(
         "  "
         + " ".join(
@@ -605,15 +616,16 @@ def report(results: dict[tuple[str, str, str], list[Sample]], args: argparse.Nam
     rows = []
     for case in args.cases.split(","):
         throughput, cpu, unit = (ops, cpu_ms, "ops/s") if case == "small" else (rate, cpu_s, "MB/s")
-        for backend in ("asyncio", "trio"):
-            s3 = results.get(("s3", backend, case))
+        for backend, client in itertools.product(("asyncio", "trio"), ("s3", "s3-unsigned")):
+            s3 = results.get((client, backend, case))
             bare = results.get(("fast-direct", backend, case))
             if not s3 or not bare:
                 continue
             t_s3, t_bare = median(s3, throughput), median(bare, throughput)
             c_s3, c_bare = median(s3, cpu), median(bare, cpu)
             met = t_s3 / t_bare >= 1 / S3_TARGET and c_s3 / c_bare <= S3_TARGET
-            rows.append([f"{case} {unit}", backend, t_s3, t_bare, t_s3 / t_bare])
+            label = f"{case} {unit}" + (" unsigned" if client == "s3-unsigned" else "")
+            rows.append([label, backend, t_s3, t_bare, t_s3 / t_bare])
             rows[-1] += [c_s3, c_bare, c_s3 / c_bare, "yes" if met else "MISSED"]
     if rows:
         print(
