@@ -174,3 +174,70 @@ async def test_concurrent_progress_reports_never_go_backwards() -> None:
             tg.start_soon(reporter.advance, 5)
     assert seen == sorted(seen)
     assert seen[-1] == 40
+
+
+class _WholeSource:
+    """A source that can also hand over everything it has left at once (``read_all``)."""
+
+    def __init__(self, *chunks: bytes, fail: bool = False) -> None:
+        self.chunks = list(chunks)
+        self.fail = fail
+        self.read_all_calls = 0
+        self.closed = False
+
+    async def __anext__(self) -> bytes:
+        if not self.chunks:
+            raise StopAsyncIteration
+        return self.chunks.pop(0)
+
+    async def read_all(self) -> bytes:
+        self.read_all_calls += 1
+        if self.fail:
+            raise OSError("source failed")
+        rest, self.chunks = b"".join(self.chunks), []
+        return rest
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.anyio
+async def test_read_takes_the_rest_in_one_piece_from_a_source_that_offers_it() -> None:
+    source = _WholeSource(b"ab", b"cd")
+    stream = ByteStream(source)
+    assert await stream.read() == b"abcd"
+    assert source.read_all_calls == 1
+    assert source.closed
+    assert stream.closed
+
+
+@pytest.mark.anyio
+async def test_read_after_a_partial_read_keeps_what_was_buffered() -> None:
+    source = _WholeSource(b"abc", b"de")
+    stream = ByteStream(source)
+    assert await stream.read(1) == b"a"
+    assert await stream.read() == b"bcde"
+    assert source.read_all_calls == 1
+
+
+@pytest.mark.anyio
+async def test_read_with_progress_goes_chunk_by_chunk() -> None:
+    seen: list[int] = []
+
+    async def callback(info: ProgressInfo) -> None:
+        seen.append(info.bytes_transferred)
+
+    source = _WholeSource(b"ab", b"cd")
+    reporter = ProgressReporter(callback, key="k", operation="download", total_bytes=4)
+    assert await ByteStream(source, progress=reporter).read() == b"abcd"
+    assert (source.read_all_calls, seen) == (0, [2, 4])
+
+
+@pytest.mark.anyio
+async def test_a_failing_read_all_closes_the_stream() -> None:
+    source = _WholeSource(b"ab", fail=True)
+    stream = ByteStream(source)
+    with pytest.raises(OSError, match="source failed"):
+        await stream.read()
+    assert source.closed
+    assert stream.closed

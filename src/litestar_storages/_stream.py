@@ -9,15 +9,17 @@ the close shielded from cancellation so a cancelled reader still releases its co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+import abc
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Protocol
 
 import anyio
 
+from litestar_storages.exceptions import StorageError
 from litestar_storages.progress import ProgressReporter
 
-__all__ = ["ByteStream", "ChunkSource"]
+__all__ = ["ByteStream", "ChunkSource", "ResponseDownload", "WholeBody"]
 
 
 class ChunkSource(Protocol):
@@ -26,6 +28,11 @@ class ChunkSource(Protocol):
     A class (rather than an ``async def`` generator) lets a source that holds only a file
     descriptor or an in-memory buffer release it synchronously when a stream is abandoned
     without being closed; trio warns about abandoned async generators.
+
+    A source may also offer ``async def read_all(self) -> bytes``: everything it has left in
+    one piece, with the checks of iterating it, having released what it holds by the time it
+    returns or raises. ``ByteStream.read()`` (and so ``get_bytes``) uses it when no progress
+    is reported: for a small object, the layers of a stream cost as much CPU as the rest.
     """
 
     def __anext__(self) -> Awaitable[bytes]:
@@ -35,6 +42,54 @@ class ChunkSource(Protocol):
     def aclose(self) -> Awaitable[object]:
         """Release what the source holds. Idempotent."""
         ...
+
+
+class WholeBody(Protocol):
+    """A response body that can be read to its end in one piece (``_http.send.ResponseBody``)."""
+
+    async def read_all(self) -> bytes:
+        """The rest of the body; the connection is released when this returns or raises."""
+        ...
+
+
+class ResponseDownload(abc.ABC):
+    """``read_all`` for a download over one response that is checked once it is complete.
+
+    A subclass keeps the open body in ``_body`` and sets ``_done`` once finished, opens the
+    response in ``_open`` and checks a whole body in ``_check``.
+    """
+
+    __slots__ = ("_body", "_done")
+    _body: WholeBody | None
+    _done: bool
+
+    @abc.abstractmethod
+    async def _open(self) -> WholeBody | None:
+        """Send the request: the body to read, or ``None`` when there is nothing to read."""
+
+    @abc.abstractmethod
+    def _check(self, data: bytes) -> None:
+        """Check the rest of the body (all of it, unless chunks were taken before)."""
+
+    def _read_failed(self, error: StorageError) -> None:  # noqa: B027 - optional hook
+        """Adjust an error raised while reading the body (a truncated body, a read timeout)."""
+
+    async def read_all(self) -> bytes:
+        """The rest of the object in one piece (``get_bytes``), checked as when streamed; the
+        response is released when this returns or raises."""
+        self._done = True
+        body, self._body = self._body, None
+        if body is None:
+            body = await self._open()
+            if body is None:
+                return b""
+        try:
+            data = await body.read_all()
+        except StorageError as exc:
+            self._read_failed(exc)
+            raise
+        self._check(data)
+        return data
 
 
 class ByteStream(AsyncIterator[bytes]):
@@ -102,6 +157,9 @@ class ByteStream(AsyncIterator[bytes]):
         usable as ``put()`` data: ``await other.put(key, storage.get(key))``.
         """
         if size < 0:
+            read_all = getattr(self._source, "read_all", None)
+            if read_all is not None and self._progress is None and not self._closed:
+                return await self._read_all(read_all)
             buffer = bytearray(self._buffer)
             self._buffer = b""
             async with self:
@@ -117,6 +175,18 @@ class ByteStream(AsyncIterator[bytes]):
         if len(chunk) > size:
             chunk, self._buffer = chunk[:size], chunk[size:]
         return chunk
+
+    async def _read_all(self, read_all: Callable[[], Awaitable[bytes]]) -> bytes:
+        head, self._buffer = self._buffer, b""
+        try:
+            data = await read_all()
+        except BaseException:
+            await self.aclose()
+            raise
+        # The source has let go of its connection or file: closing it cannot wait.
+        self._closed = True
+        await self._source.aclose()
+        return head + data if head else data
 
     async def __aenter__(self) -> ByteStream:
         return self

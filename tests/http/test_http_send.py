@@ -348,6 +348,38 @@ async def test_a_read_timeout_mid_stream_is_a_timeout_error() -> None:
     await body.aclose()
 
 
+async def test_read_all_returns_the_body_and_closes_the_response() -> None:
+    sender = make_sender(Script(httpx.Response(200, content=b"abcdef")))
+    request = get()
+    response = await sender.open(request)
+    body = ResponseBody(response, request, backend="test")
+    assert await body.read_all() == b"abcdef"
+    assert response.is_closed
+
+
+@pytest.mark.parametrize(
+    "error", [None, httpx.RemoteProtocolError("peer closed connection"), httpx.ReadError("reset")]
+)
+async def test_read_all_of_a_body_cut_short_is_an_integrity_error(error: Exception | None) -> None:
+    cut = httpx.Response(200, headers={"content-length": "10"}, stream=_CutStream(error))
+    request = get()
+    response = await make_sender(Script(cut)).open(request)
+    with pytest.raises(StorageIntegrityError, match="after 3 of 10 bytes"):
+        await ResponseBody(response, request, backend="test").read_all()
+    assert response.is_closed
+
+
+async def test_read_all_timing_out_is_a_timeout_error() -> None:
+    cut = httpx.Response(
+        200, headers={"content-length": "10"}, stream=_CutStream(httpx.ReadTimeout("t"))
+    )
+    request = get()
+    response = await make_sender(Script(cut)).open(request)
+    with pytest.raises(StorageTimeoutError):
+        await ResponseBody(response, request, backend="test").read_all()
+    assert response.is_closed
+
+
 # ---------------------------------------------------------------------- through respx
 @respx.mock
 async def test_respx_sees_the_stock_transport_path() -> None:

@@ -3,6 +3,8 @@ request built as an ``httpx.Request`` would, and its response still knows its re
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 import httpx
@@ -18,7 +20,12 @@ from litestar_storages._http.pool import ClientHandle, PoolOptions
 from litestar_storages._http.request import HttpRequest
 from litestar_storages._http.send import Sender
 from litestar_storages._http.transport import FastTransport
-from litestar_storages.exceptions import StorageServerError
+from litestar_storages.backends.s3 import S3Config, S3Storage
+from litestar_storages.exceptions import (
+    StorageFileNotFoundError,
+    StorageIntegrityError,
+    StorageServerError,
+)
 from litestar_storages.retry import RetryConfig
 
 from ._transport_server import Received, ScriptedServer, ServerConn
@@ -275,3 +282,61 @@ async def test_the_library_pool_hands_fast_transport_the_parts_of_each_attempt()
             await sender.handle.release()
     assert (transport.direct, transport.ordinary) == (2, 0)
     assert sum(len(conn.requests) for conn in server.conns) == 2
+
+
+def object_server(answer: bytes, *, pieces: int | None = None) -> ScriptedServer:
+    def script(conn: ServerConn) -> None:
+        if conn.read_request() is not None:
+            conn.send(answer, pieces=pieces)
+
+    return ScriptedServer(script)
+
+
+def s3_storage(server: ScriptedServer) -> S3Storage:
+    return S3Storage(
+        S3Config(
+            bucket="bucket",
+            endpoint_url=server.url("").rstrip("/"),
+            addressing_style="path",
+            region="us-east-1",
+            provider="generic",
+            access_key_id="AKID",
+            secret_access_key="secret",
+        ),
+        retry_config=RetryConfig(max_attempts=1),
+    )
+
+
+@pytest.mark.parametrize("pieces", [None, 7])
+async def test_get_bytes_over_the_transport_verifies_the_whole_body(pieces: int | None) -> None:
+    body = bytes(range(256)) * 40
+    digest = base64.b64encode(hashlib.sha256(body).digest())
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nx-amz-checksum-sha256: %s\r\n\r\n"
+    with object_server(head % (len(body), digest) + body, pieces=pieces) as server:
+        async with s3_storage(server) as storage:
+            assert await storage.get_bytes("k") == body
+
+
+async def test_get_bytes_over_the_transport_refuses_a_body_that_does_not_match() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nx-amz-checksum-sha256: AAAA\r\n\r\n"
+    with object_server(head + b"data") as server:
+        async with s3_storage(server) as storage:
+            with pytest.raises(StorageIntegrityError, match="SHA-256"):
+                await storage.get_bytes("k")
+
+
+async def test_get_bytes_over_the_transport_refuses_a_short_body() -> None:
+    with object_server(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcd") as server:
+        async with s3_storage(server) as storage:
+            with pytest.raises(StorageIntegrityError, match="4 of 10 bytes") as caught:
+                await storage.get_bytes("k")
+    assert caught.value.key == "k"
+
+
+async def test_get_bytes_over_the_transport_names_a_missing_key() -> None:
+    answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    with object_server(answer) as server:
+        async with s3_storage(server) as storage:
+            with pytest.raises(StorageFileNotFoundError) as caught:
+                await storage.get_bytes("dir/k")
+    assert caught.value.key == "dir/k"

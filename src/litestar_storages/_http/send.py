@@ -380,6 +380,26 @@ class ResponseBody(AsyncIterator[bytes]):
         # A transport may hand out buffered bytes without reaching a checkpoint; a cancelled
         # reader must still stop here ("every async function is a checkpoint", trio's rule).
         await anyio.lowlevel.checkpoint_if_cancelled()
+        return await self._next()
+
+    async def read_all(self) -> bytes:
+        """The rest of the body in one piece, then the connection released.
+
+        The same checks as iterating (a short body raises ``StorageIntegrityError``, a read
+        timeout ``StorageTimeoutError``), with one cancellation check rather than one per chunk.
+        """
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        chunks: list[bytes] = []
+        try:
+            while True:
+                chunks.append(await self._next())
+        except StopAsyncIteration:
+            pass
+        finally:
+            await self.aclose()  # shielded unless the body was read to its end
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _next(self) -> bytes:
         try:
             chunk = await self._chunks.__anext__()
         except StopAsyncIteration:

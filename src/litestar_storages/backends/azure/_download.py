@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from litestar_storages._stream import ResponseDownload
 from litestar_storages.backends.azure import client
 from litestar_storages.backends.azure._integrity import DownloadVerifier
 from litestar_storages.backends.azure._wire import BlobLocation, head_of
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["BlobDownload"]
 
 
-class BlobDownload:
+class BlobDownload(ResponseDownload):
     """Streams ``name`` (or its byte range [start, end)) and verifies it at the end.
 
     Nothing is sent before the first ``__anext__``. A whole-blob answer is checked against the
@@ -44,9 +45,7 @@ class BlobDownload:
     """
 
     __slots__ = (
-        "_body",
         "_check_exists",
-        "_done",
         "_end",
         "_key",
         "_loc",
@@ -122,6 +121,11 @@ class BlobDownload:
             raise
         self._verifier.update(chunk)
         return chunk
+
+    def _check(self, data: bytes) -> None:
+        assert self._verifier is not None
+        self._verifier.update(data)
+        self._verifier.finish()  # a short or corrupted body raises here
 
     async def aclose(self) -> None:
         """Release the response. Idempotent; shielded so a cancelled reader still releases it."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.lowlevel
 
+from litestar_storages._stream import ResponseDownload
 from litestar_storages.backends.gcs._integrity import DownloadVerifier, parse_goog_hash
 from litestar_storages.backends.gcs._wire import header_values
 from litestar_storages.progress import ProgressReporter
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Download"]
 
 
-class Download:
+class Download(ResponseDownload):
     """Sends the request on the first ``__anext__``, then hands out the body's chunks.
 
     Args:
@@ -36,7 +37,7 @@ class Download:
         verify: Check ``x-goog-hash`` (full downloads of objects stored without encoding).
     """
 
-    __slots__ = ("_body", "_client", "_done", "_key", "_range", "_reporter", "_verifier", "_verify")
+    __slots__ = ("_client", "_key", "_range", "_reporter", "_verifier", "_verify")
 
     def __init__(
         self,
@@ -100,6 +101,11 @@ class Download:
         if self._verifier is not None:
             self._verifier.update(chunk)
         return chunk
+
+    def _check(self, data: bytes) -> None:
+        if self._verifier is not None:
+            self._verifier.update(data)
+            self._verifier.verify()
 
     async def aclose(self) -> None:
         """Release the connection. Idempotent; shielded from cancellation."""

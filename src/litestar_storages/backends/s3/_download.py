@@ -13,6 +13,7 @@ import hashlib
 import threading
 from typing import TYPE_CHECKING
 
+from litestar_storages._stream import ResponseDownload
 from litestar_storages.backends.s3 import client
 from litestar_storages.exceptions import (
     StorageConfigurationError,
@@ -52,7 +53,7 @@ def range_header(start: int | None, end: int | None) -> tuple[str | None, bool]:
     return (f"bytes={first}-", False) if first else (None, False)
 
 
-class Download:
+class Download(ResponseDownload):
     """GetObject as a chunk source: the request is sent on the first ``__anext__``.
 
     Args:
@@ -65,8 +66,6 @@ class Download:
     """
 
     __slots__ = (
-        "_body",
-        "_done",
         "_empty",
         "_expected_sha",
         "_full",
@@ -114,8 +113,8 @@ class Download:
                 checksum_mode=ep.traits.checksum_sha256 and whole,
             )
         )
-        self._body = body
         if body.response.status_code == 416:  # the range starts past the end: nothing
+            await body.aclose()
             return None
         self._reporter.total_bytes = body.expected
         expected = body.response.headers.get("x-amz-checksum-sha256")
@@ -130,7 +129,7 @@ class Download:
             raise StopAsyncIteration
         body = self._body
         if body is None:
-            body = await self._open()
+            body = self._body = await self._open()
             if body is None:
                 self._done = True
                 raise StopAsyncIteration
@@ -140,12 +139,21 @@ class Download:
             self._done = True
             self._verify()
             raise
-        except StorageError as exc:  # truncated body, read timeout
-            self._storage._as_given(exc)
+        except StorageError as exc:
+            self._read_failed(exc)
             raise
         if self._hasher is not None:
             self._hasher.update(chunk)
         return chunk
+
+    def _read_failed(self, error: StorageError) -> None:
+        # A truncated body or a read timeout: name the key as the caller gave it.
+        self._storage._as_given(error)
+
+    def _check(self, data: bytes) -> None:
+        if self._hasher is not None:
+            self._hasher.update(data)
+            self._verify()
 
     def _verify(self) -> None:
         if self._hasher is None:
