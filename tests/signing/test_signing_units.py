@@ -300,6 +300,76 @@ def test_signing_key_cache_needs_a_positive_size() -> None:
         sigv4.SigningKeyCache(maxsize=0)
 
 
+def sign(now: datetime, **overrides: object) -> dict[str, str]:
+    kwargs: dict[str, object] = {
+        "host": "bucket.s3.us-east-1.amazonaws.com",
+        "path": "/key.txt",
+        "query": [("partNumber", "1")],
+        "headers": {"range": "bytes=0-9", "x-amz-meta-a": "  two   words "},
+        "payload_hash": sigv4.EMPTY_SHA256,
+        "credentials": AWS_TEMP,
+        "region": "us-east-1",
+        "service": "s3",
+        "now": now,
+    }
+    kwargs.update(overrides)
+    return sigv4.sign_headers("GET", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        timedelta(0),
+        timedelta(microseconds=1),
+        timedelta(seconds=1),
+        timedelta(seconds=-1),
+        timedelta(hours=17),  # the next UTC day
+    ],
+)
+def test_a_shared_key_cache_signs_every_moment_as_a_fresh_signer_would(later: timedelta) -> None:
+    cache = sigv4.SigningKeyCache()
+    assert sign(NOW, key_cache=cache) == sign(NOW)
+    assert sign(NOW + later, key_cache=cache) == sign(NOW + later)
+    assert sign(NOW + later, region="eu-west-1", key_cache=cache) == sign(
+        NOW + later, region="eu-west-1"
+    )
+    other = sigv4.AwsCredentials("AKIDOTHER", "another secret")
+    assert sign(NOW + later, credentials=other, key_cache=cache) == sign(
+        NOW + later, credentials=other
+    )
+
+
+def test_a_shared_key_cache_takes_the_same_instant_in_any_time_zone() -> None:
+    cache = sigv4.SigningKeyCache()
+    sign(NOW, key_cache=cache)
+    elsewhere = NOW.astimezone(timezone(timedelta(hours=2)))
+    assert sign(elsewhere, key_cache=cache) == sign(NOW)
+
+
+def test_a_shared_key_cache_still_refuses_a_naive_time() -> None:
+    cache = sigv4.SigningKeyCache()
+    sign(NOW, key_cache=cache)
+    with pytest.raises(SigningError):
+        sign(NOW.replace(tzinfo=None), key_cache=cache)
+
+
+def test_signed_headers_fold_and_join_like_the_canonical_stage() -> None:
+    headers = [("X-Amz-Meta-A", " a \t b "), ("x-amz-meta-a", "c"), ("Range", "bytes=0-1")]
+    added = sign(NOW, headers=headers)
+    block, signed = sigv4.canonical_headers(
+        [
+            *headers,
+            ("host", "bucket.s3.us-east-1.amazonaws.com"),
+            ("x-amz-date", added["x-amz-date"]),
+            ("x-amz-content-sha256", sigv4.EMPTY_SHA256),
+            ("x-amz-security-token", AWS_TEMP.session_token or ""),
+        ]
+    )
+    assert block.startswith("host:bucket.s3.us-east-1.amazonaws.com\nrange:bytes=0-1\n")
+    assert "x-amz-meta-a:a b,c\n" in block
+    assert f"SignedHeaders={signed}," in added["authorization"]
+
+
 def test_chunk_signer_refuses_chunks_after_the_final_one() -> None:
     _, signer = sigv4.sign_streaming(
         "PUT",

@@ -7,11 +7,12 @@ and the package can build requests (and presign URLs) without importing the HTTP
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-__all__ = ["Body", "HttpRequest", "encode_query"]
+__all__ = ["Body", "HttpRequest", "encode_query", "host_header"]
 
 Body = bytes | AsyncIterable[bytes] | None
 """A request body: ``bytes`` can be resent on retry; an async iterable is sent at most once."""
@@ -24,6 +25,22 @@ def encode_query(pairs: Sequence[tuple[str, str]]) -> str:
     byte-for-byte the one that was signed. A pair with an empty value is written ``name=``.
     """
     return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
+
+
+@functools.lru_cache(maxsize=256)
+def host_header(origin: str) -> str:
+    """The ``Host`` header value for ``scheme://host[:port]`` (see ``HttpRequest.host``).
+
+    A pure function of the origin, remembered per origin: every signed attempt needs it, and
+    a storage talks to one or two origins.
+    """
+    parts = urlsplit(origin)
+    hostname = parts.hostname or ""
+    if ":" in hostname:  # IPv6 literal
+        hostname = f"[{hostname}]"
+    port = parts.port
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return hostname if port is None or port == default else f"{hostname}:{port}"
 
 
 @dataclass
@@ -75,13 +92,7 @@ class HttpRequest:
         This must equal what the HTTP client sends, because signers sign it (SigV4 requires
         ``host`` among the signed headers).
         """
-        parts = urlsplit(self.origin)
-        hostname = parts.hostname or ""
-        if ":" in hostname:  # IPv6 literal
-            hostname = f"[{hostname}]"
-        port = parts.port
-        default = 443 if self.scheme == "https" else 80
-        return hostname if port is None or port == default else f"{hostname}:{port}"
+        return host_header(self.origin)
 
     @property
     def target(self) -> str:

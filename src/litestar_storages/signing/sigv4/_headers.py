@@ -8,16 +8,15 @@ from datetime import datetime
 from litestar_storages.signing._canonical import (
     HeadersInput,
     QueryInput,
-    format_amz_date,
     header_pairs,
 )
-from litestar_storages.signing.sigv4._keys import AwsCredentials, SigningKeyCache, derived_key
+from litestar_storages.signing.sigv4._keys import AwsCredentials, SigningKeyCache, signing_scope
 from litestar_storages.signing.sigv4._stages import (
     authorization_header,
-    canonical_headers,
     canonical_query,
     canonical_uri,
-    credential_scope,
+    group_headers,
+    render_headers,
     string_to_sign,
 )
 
@@ -43,8 +42,7 @@ def sign_headers_and_seed(
 ) -> tuple[dict[str, str], str, str, bytes]:
     """:func:`sign_headers`, also returning the signature, ``x-amz-date`` and the signing key
     (the seed of an aws-chunked upload's chain of chunk signatures)."""
-    amz_date, date = format_amz_date(now)
-    scope = credential_scope(date, region, service)
+    amz_date, _, scope, keyed = signing_scope(credentials, now, region, service, key_cache)
     added: dict[str, str] = dict(extra)
     added["x-amz-date"] = amz_date
     if content_sha256_header if content_sha256_header is not None else s3:
@@ -55,10 +53,9 @@ def sign_headers_and_seed(
     # ``host`` is signed but not returned: the HTTP client sets it from the URL. Headers the
     # signer computes replace any caller-supplied header of the same name.
     own = {"host", *added}
-    to_sign = [(n, v) for n, v in header_pairs(headers) if n.strip().lower() not in own]
-    to_sign.append(("host", host))
-    to_sign.extend(added.items())
-    block, signed = canonical_headers(to_sign)
+    grouped = group_headers(header_pairs(headers), skip=own)
+    group_headers((("host", host), *added.items()), grouped)
+    block, signed = render_headers(grouped)
     creq = "\n".join(
         (
             method.upper(),
@@ -69,7 +66,6 @@ def sign_headers_and_seed(
             payload_hash,
         )
     )
-    keyed = derived_key(credentials, date, region, service, key_cache)
     sig = keyed.sign(string_to_sign(amz_date, scope, creq))
     added["authorization"] = authorization_header(credentials.access_key_id, scope, signed, sig)
     return added, sig, amz_date, keyed.key

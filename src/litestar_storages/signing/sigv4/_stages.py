@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 from litestar_storages.signing._canonical import (
     HeadersInput,
@@ -32,7 +32,9 @@ __all__ = [
     "canonical_uri",
     "credential_scope",
     "encode_query",
+    "group_headers",
     "normalize_path",
+    "render_headers",
     "signature",
     "signing_key",
     "string_to_sign",
@@ -137,8 +139,42 @@ def canonical_query(query: QueryInput | None) -> str:
     Args:
         query: Unencoded ``(name, value)`` pairs (repeated names allowed) or a mapping.
     """
+    if not query:
+        return ""  # most object requests (GetObject, PutObject) have no query
     encoded = sorted((uri_encode(k), uri_encode(v)) for k, v in query_pairs(query))
     return "&".join(f"{k}={v}" for k, v in encoded)
+
+
+def group_headers(
+    headers: Iterable[tuple[str, str]],
+    into: dict[str, str] | None = None,
+    *,
+    skip: Container[str] = (),
+) -> dict[str, str]:
+    """Canonical header values by canonical name: the first half of :func:`canonical_headers`.
+
+    Names are trimmed and lower-cased; values are trimmed with inner whitespace folded; a name
+    that repeats has its values joined with ``,`` in the order given. Names in
+    :data:`EXCLUDED_HEADERS` or in ``skip`` are dropped. With ``into``, the headers are added
+    to an existing grouping (and it is returned).
+    """
+    grouped = {} if into is None else into
+    for name, value in headers:
+        lname = name.strip().lower()
+        if lname in EXCLUDED_HEADERS or lname in skip:
+            continue
+        folded = fold_whitespace(value)
+        previous = grouped.get(lname)
+        grouped[lname] = folded if previous is None else f"{previous},{folded}"
+    return grouped
+
+
+def render_headers(grouped: dict[str, str]) -> tuple[str, str]:
+    """The canonical headers block and signed headers list of a :func:`group_headers` result:
+    the second half of :func:`canonical_headers`."""
+    names = sorted(grouped)
+    block = "".join([f"{n}:{grouped[n]}\n" for n in names])
+    return block, ";".join(names)
 
 
 def canonical_headers(headers: HeadersInput) -> tuple[str, str]:
@@ -155,15 +191,7 @@ def canonical_headers(headers: HeadersInput) -> tuple[str, str]:
         ``(block, signed_headers)``: the block ends with a newline after each header
         (``name:value\\n``), and ``signed_headers`` is the ``;``-joined list of names.
     """
-    grouped: dict[str, list[str]] = {}
-    for name, value in header_pairs(headers):
-        lname = name.strip().lower()
-        if lname in EXCLUDED_HEADERS:
-            continue
-        grouped.setdefault(lname, []).append(fold_whitespace(value))
-    names = sorted(grouped)
-    block = "".join(f"{n}:{','.join(grouped[n])}\n" for n in names)
-    return block, ";".join(names)
+    return render_headers(group_headers(header_pairs(headers)))
 
 
 def canonical_request(
