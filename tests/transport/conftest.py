@@ -10,12 +10,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.lowlevel
 import httpx
 import pytest
 
 from litestar_storages._http.transport import FastTransport
 
 TransportFactory = Callable[..., httpx.AsyncBaseTransport]
+
+
+class Chunks:
+    """A body as a plain async iterator (an async generator abandoned mid-way would be left to
+    the garbage collector by httpx's wrapper, which trio reports)."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self._chunks = list(chunks)
+
+    def __aiter__(self) -> Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._chunks:
+            raise StopAsyncIteration
+        await anyio.lowlevel.checkpoint()
+        return self._chunks.pop(0)
 
 
 def open_fds() -> int:

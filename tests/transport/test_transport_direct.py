@@ -29,6 +29,7 @@ from litestar_storages.exceptions import (
 from litestar_storages.retry import RetryConfig
 
 from ._transport_server import Received, ScriptedServer, ServerConn
+from .conftest import Chunks
 
 pytestmark = pytest.mark.anyio
 
@@ -38,19 +39,6 @@ SIGNED = {
     "x-amz-date": "20260102T030405Z",
     "authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260102/us-east-1/s3/aws4_request, x",
 }
-
-
-class Chunks:
-    def __init__(self, *chunks: bytes) -> None:
-        self._chunks = list(chunks)
-
-    def __aiter__(self) -> Chunks:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self._chunks:
-            raise StopAsyncIteration
-        return self._chunks.pop(0)
 
 
 # ---------------------------------------------------------------------- pure parts

@@ -13,26 +13,9 @@ import pytest
 from litestar_storages._http.transport import FastTransport
 
 from ._transport_server import Received, ScriptedServer, ServerConn, ok_response
-from .conftest import TransportFactory
+from .conftest import Chunks, TransportFactory
 
 pytestmark = pytest.mark.anyio
-
-
-class Chunks:
-    """A body as a plain async iterator (an async generator abandoned mid-way would be left to
-    the garbage collector by httpx's wrapper, which trio reports)."""
-
-    def __init__(self, *chunks: bytes) -> None:
-        self._chunks = list(chunks)
-
-    def __aiter__(self) -> Chunks:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self._chunks:
-            raise StopAsyncIteration
-        await anyio.lowlevel.checkpoint()
-        return self._chunks.pop(0)
 
 
 def echo_server(received: list[Received]) -> ScriptedServer:

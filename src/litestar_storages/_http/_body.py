@@ -1,6 +1,6 @@
 """Response bodies as httpx streams: one per framing, each owning its connection to the end.
 
-A body that arrived with its head (the usual case for small objects) is a `_CompleteBody` and
+A body that arrived with its head (the usual case for small objects) is a `CompleteBody` and
 its connection is already back in the pool when the response is returned. The others read
 straight from the socket in large pieces and release the connection the moment the framing
 says the body is complete: back to the pool if the framing ended cleanly and both sides allow
@@ -26,7 +26,7 @@ from litestar_storages._http._h1parse import (
     ResponseHead,
 )
 
-__all__ = ["Release", "RequestSource", "make_response"]
+__all__ = ["CompleteBody", "Release", "RequestSource", "make_response"]
 
 Release = Callable[[Connection, bool], None]
 
@@ -94,7 +94,7 @@ def make_response(
         if len(rest) >= length:
             # The whole body came with the head: the connection is free before we return.
             release(conn, reusable and len(rest) == length)
-            stream = _CompleteBody(rest if len(rest) == length else rest[:length])
+            stream = CompleteBody(rest if len(rest) == length else rest[:length])
         else:
             stream = _LengthBody(conn, release, reusable, read_timeout, length=length, pending=rest)
     elif framing == BODY_CHUNKED:
@@ -102,7 +102,7 @@ def make_response(
         pieces, tail = decoder.feed(rest) if rest else ([], b"")
         if decoder.done:
             release(conn, reusable and not tail)
-            stream = _CompleteBody(b"".join(pieces))
+            stream = CompleteBody(b"".join(pieces))
         else:
             stream = _ChunkedBody(
                 conn, release, reusable, read_timeout, decoder=decoder, pieces=pieces, tail=tail
@@ -129,15 +129,16 @@ def make_response(
     return response
 
 
-class _CompleteBody(httpx.AsyncByteStream):
-    """A body received in full with the head; the connection is already released."""
+class CompleteBody(httpx.AsyncByteStream):
+    """A body held in full: a response's received with its head (its connection is already
+    released), or a request body in memory handed out once per iteration."""
 
     __slots__ = ("_data",)
 
     def __init__(self, data: bytes) -> None:
         self._data: bytes | None = data
 
-    def __aiter__(self) -> _CompleteBody:
+    def __aiter__(self) -> CompleteBody:
         return self
 
     async def __anext__(self) -> bytes:
@@ -153,7 +154,7 @@ class _CompleteBody(httpx.AsyncByteStream):
         self._data = None
 
 
-_EMPTY = _CompleteBody(b"")
+_EMPTY = CompleteBody(b"")
 
 
 class _BodyStream(httpx.AsyncByteStream, abc.ABC):

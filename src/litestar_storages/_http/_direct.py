@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from litestar_storages._http._body import CompleteBody
+
 __all__ = ["Origin", "build_request", "parse_origin", "sent_unchanged", "wire_headers"]
 
 Content = bytes | AsyncIterable[bytes]
@@ -147,24 +149,7 @@ class _InMemoryBody(httpx.ByteStream):
         self._body = body
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _Once(self._body)
-
-
-class _Once:
-    __slots__ = ("_chunk",)
-
-    def __init__(self, chunk: bytes) -> None:
-        self._chunk: bytes | None = chunk
-
-    def __aiter__(self) -> _Once:
-        return self
-
-    async def __anext__(self) -> bytes:
-        chunk = self._chunk
-        if chunk is None:
-            raise StopAsyncIteration
-        self._chunk = None
-        return chunk
+        return CompleteBody(self._body)
 
 
 class _StreamedBody(httpx.AsyncByteStream):

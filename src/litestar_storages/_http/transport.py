@@ -277,14 +277,8 @@ class FastTransport(httpx.AsyncBaseTransport):
         parsed = self._origins[origin] = parse_origin(origin)
         return parsed
 
-    async def _send(
-        self,
-        request: RequestSource,
-        key: Key,
-        head: RequestHead,
-        content: bytes | AsyncIterable[bytes],
-        timeouts: Timeouts,
-    ) -> httpx.Response:
+    def _expect_continue(self, head: RequestHead) -> None:
+        """Add ``Expect: 100-continue`` to a large PUT/POST (``expect_continue_threshold``)."""
         if (
             self._expect_threshold is not None
             and head.content_length >= self._expect_threshold
@@ -293,15 +287,8 @@ class FastTransport(httpx.AsyncBaseTransport):
         ):
             head.data = head.data[:-2] + b"Expect: 100-continue\r\n\r\n"
             head.expect_continue = True
-        pool = self._pool
-        await pool.acquire(timeouts.get("pool"))
-        try:
-            return await self._exchange(request, key, head, content, timeouts)
-        except BaseException:
-            pool.release_slot()
-            raise
 
-    async def _exchange(
+    async def _send(
         self,
         request: RequestSource,
         key: Key,
@@ -309,43 +296,49 @@ class FastTransport(httpx.AsyncBaseTransport):
         content: bytes | AsyncIterable[bytes],
         timeouts: Timeouts,
     ) -> httpx.Response:
+        self._expect_continue(head)
         pool = self._pool
-        if self._closed:
-            raise RuntimeError("the transport is closed")  # while this request waited for a slot
-        conn = pool.checkout(key)
-        retried = False
-        while True:
-            if conn is None:
-                conn = await open_connection(
-                    key,
-                    ssl_context=self._tls_context() if key[0] == b"https" else None,
-                    connect_timeout=timeouts.get("connect"),
-                )
-                pool.opened(conn)
-            progress = Progress()
-            try:
-                return await exchange(
-                    conn,
-                    request,
-                    head,
-                    content,
-                    timeouts=timeouts,
-                    release=pool.release,
-                    progress=progress,
-                    continue_timeout=self._continue_timeout,
-                    busy=pool.busy,
-                )
-            except _RETRYABLE:
-                pool.discard(conn)
-                if retried or not _may_retry(conn.reused, head, progress):
+        await pool.acquire(timeouts.get("pool"))
+        try:
+            if self._closed:
+                raise RuntimeError("the transport is closed")  # while it waited for a slot
+            conn = pool.checkout(key)
+            retried = False
+            while True:
+                if conn is None:
+                    conn = await open_connection(
+                        key,
+                        ssl_context=self._tls_context() if key[0] == b"https" else None,
+                        connect_timeout=timeouts.get("connect"),
+                    )
+                    pool.opened(conn)
+                progress = Progress()
+                try:
+                    return await exchange(
+                        conn,
+                        request,
+                        head,
+                        content,
+                        timeouts=timeouts,
+                        release=pool.release,
+                        progress=progress,
+                        continue_timeout=self._continue_timeout,
+                        busy=pool.busy,
+                    )
+                except _RETRYABLE:
+                    pool.discard(conn)
+                    if retried or not _may_retry(conn.reused, head, progress):
+                        raise
+                    # The server closed a kept-alive connection just as we used it (RFC 9112
+                    # §9.3.1 allows resending such a request): once, on a new connection.
+                    retried = True
+                    conn = None
+                except BaseException:
+                    pool.discard(conn)
                     raise
-                # The server closed a kept-alive connection just as we used it (RFC 9112 §9.3.1
-                # allows resending such a request): once, on a new connection.
-                retried = True
-                conn = None
-            except BaseException:
-                pool.discard(conn)
-                raise
+        except BaseException:
+            pool.release_slot()
+            raise
 
     def _tls_context(self) -> ssl.SSLContext:
         context = self._ssl_context

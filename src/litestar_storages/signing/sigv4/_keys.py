@@ -145,29 +145,20 @@ def signing_scope(
     Raises:
         SigningError: ``now`` is naive.
     """
-    if key_cache is None:
-        return _scope(credentials, now, region, service, None)
-    # The same instant to the second (equal datetimes: a naive ``now`` never equals the aware
-    # one remembered, so it still reaches format_amz_date and is refused there).
-    entry = (now.replace(microsecond=0), credentials.secret_access_key, region, service)
-    last = key_cache._last
-    if last is not None and last[0] == entry:
-        return last[1]
-    scope = _scope(credentials, now, region, service, key_cache)
-    key_cache._last = (entry, scope)
-    return scope
-
-
-def _scope(
-    credentials: AwsCredentials,
-    now: datetime,
-    region: str,
-    service: str,
-    key_cache: SigningKeyCache | None,
-) -> Scope:
+    entry = None
+    if key_cache is not None:
+        # The same instant to the second (equal datetimes: a naive ``now`` never equals the
+        # aware one remembered, so it still reaches format_amz_date and is refused there).
+        entry = (now.replace(microsecond=0), credentials.secret_access_key, region, service)
+        last = key_cache._last
+        if last is not None and last[0] == entry:
+            return last[1]
     amz_date, date = format_amz_date(now)
     keyed = derived_key(credentials, date, region, service, key_cache)
-    return Scope(amz_date, date, credential_scope(date, region, service), keyed)
+    scope = Scope(amz_date, date, credential_scope(date, region, service), keyed)
+    if key_cache is not None and entry is not None:
+        key_cache._last = (entry, scope)
+    return scope
 
 
 def derived_key(
