@@ -15,6 +15,7 @@ settings are missing is a failure instead (CI must not pass silently without its
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ import anyio
 import pytest
 
 from conformance.backends import BACKENDS, BackendSpec, Location, why_unavailable
+from conformance.support import STOCK_TRANSPORT_GENERATORS
 
 if TYPE_CHECKING:
     from conformance.capabilities import Capabilities
@@ -40,14 +42,10 @@ AVAILABLE = [name for name in BACKENDS if name not in _UNAVAILABLE]
 
 
 _HTTPCORE_GENERATORS = pytest.mark.filterwarnings(
-    r"ignore:Async generator 'httpcore\.:ResourceWarning",
-    r"ignore:Async generator 'httpx\._transports\.:ResourceWarning",
+    *(f"ignore:{re.escape(start)}:ResourceWarning" for start in STOCK_TRANSPORT_GENERATORS)
 )
-"""httpx's stock transport streams response bodies through nested async generators of httpcore
-(and httpx) that closing the response does not close; when a download is cancelled mid-body,
-trio reports them to the garbage collector's ``ResourceWarning`` (the connection itself is
-closed). Our own code and our transport leave no generator behind: only these are let through,
-and only on the ``-httpx`` entries."""
+"""The ``-httpx`` entries let trio's warnings about httpx's own generators through (see
+``support.STOCK_TRANSPORT_GENERATORS``), and only those."""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

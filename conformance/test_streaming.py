@@ -11,13 +11,12 @@ import anyio.lowlevel
 import pytest
 
 from conformance.backends import BackendSpec
-from conformance.support import payload, read_all
+from conformance.support import STOCK_TRANSPORT_GENERATORS, payload, read_all
 from litestar_storages import BaseStorage, ByteStream
 
 pytestmark = pytest.mark.anyio
 
 BODY = payload(3 * 1024 * 1024 + 17)  # several chunks on every backend
-_THEIRS = ("Async generator 'httpcore.", "Async generator 'httpx._transports.")
 
 
 async def test_get_returns_a_byte_stream(storage: BaseStorage) -> None:
@@ -98,8 +97,8 @@ async def test_plain_async_for_with_break_emits_no_resource_warning(
     found = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     if backend.http_transport == "httpx":
         # httpx's stock transport nests async generators of httpcore that closing the
-        # response leaves open (see conftest._HTTPCORE_GENERATORS); ours must leave none.
-        found = [m for m in found if not m.startswith(_THEIRS)]
+        # response leaves open (support.STOCK_TRANSPORT_GENERATORS); ours must leave none.
+        found = [m for m in found if not m.startswith(STOCK_TRANSPORT_GENERATORS)]
     assert found == []
 
 
